@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 
@@ -119,6 +119,16 @@ def next_cycle(cycles: Sequence[Cycle]) -> Cycle | None:
         if c.status in (CycleStatus.upcoming, CycleStatus.overdue):
             return c
     return None
+
+
+def reminders_due(cycles: Sequence[Cycle], today: date, within_days: int) -> list[Cycle]:
+    """Cycles not yet started that are overdue or fall due within ``within_days`` of ``today``."""
+    horizon = today + timedelta(days=within_days)
+    return [
+        c
+        for c in cycles
+        if c.status in (CycleStatus.upcoming, CycleStatus.overdue) and c.due <= horizon
+    ]
 
 
 # --------------------------------------------------------------------------- composition

@@ -27,6 +27,7 @@ from steward.reviews.domain import (
     informing_audits,
     iprt_schedule,
     next_cycle,
+    reminders_due,
     scope_guard,
 )
 
@@ -247,3 +248,9 @@ def test_latest_published_audit_informs_the_review() -> None:
     audits = [(1, date(2019, 12, 1)), (2, date(2022, 12, 1)), (3, None), (4, date(2027, 1, 1))]
     assert informing_audits(audits, date(2023, 10, 1)) == [2, 1]
     assert informing_audits(audits, date(2023, 10, 1), already={1}) == [2]
+
+
+def test_reminders_cover_overdue_and_soon_due_cycles() -> None:
+    cycles = iprt_schedule(TRANSITION, date(2027, 8, 1), {1: (1, True)})
+    assert [c.number for c in reminders_due(cycles, date(2027, 8, 1), 30)] == [2]
+    assert [c.number for c in reminders_due(cycles, date(2027, 8, 1), 61)] == [2, 3]
