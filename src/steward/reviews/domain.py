@@ -204,9 +204,13 @@ class SeatPlan:
 
 @dataclass(frozen=True)
 class Appointee:
-    """One IPRT member as the composition rules see them."""
+    """One IPRT member as the composition rules see them.
 
-    person_id: int
+    ``person_key`` identifies the person (an email address, or a user id) so that nobody
+    holds two seats on one team.
+    """
+
+    person_key: str
     name: str
     constituency: Constituency
     organisation_kind: str | None = None
@@ -216,7 +220,7 @@ def check_appointment(current: Sequence[Appointee], new: Appointee, plan: SeatPl
     """Raise if appointing ``new`` next to ``current`` breaks R-IPRT-1."""
     if not new.name.strip():
         raise ReviewError("An appointee needs a name.", field="name")
-    if any(a.person_id == new.person_id for a in current):
+    if any(a.person_key == new.person_key for a in current):
         raise ReviewError(f"{new.name} is already a member of this review team.", field="person")
     seats = plan.seats.get(new.constituency, 0)
     taken = sum(1 for a in current if a.constituency is new.constituency)

@@ -45,7 +45,7 @@ ORG_KIND = {
 
 
 def person(i: int, c: Constituency) -> Appointee:
-    return Appointee(i, f"Person {i}", c, ORG_KIND[c])
+    return Appointee(f"p{i}@example.org", f"Person {i}", c, ORG_KIND[c])
 
 
 def full_team() -> list[Appointee]:
@@ -136,9 +136,9 @@ def test_a_person_is_appointed_once() -> None:
 
 def test_constituency_must_match_the_organisation_kind() -> None:
     with pytest.raises(ReviewError, match="kind operator") as err:
-        check_appointment([], Appointee(1, "X", Constituency.registry_customer, "so_ac"), PLAN)
+        check_appointment([], Appointee("x@example.org", "X", Constituency.registry_customer, "so_ac"), PLAN)
     assert err.value.field == "organisation"
-    check_appointment([], Appointee(2, "Y", Constituency.other, None), PLAN)
+    check_appointment([], Appointee("y@example.org", "Y", Constituency.other, None), PLAN)
 
 
 def test_incomplete_team_lists_vacancies() -> None:
