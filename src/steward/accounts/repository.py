@@ -1,0 +1,66 @@
+"""Every query of the accounts context."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from steward.accounts.models import ApiToken, LoginFailure, LoginSession, User, UserRole
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email))
+
+
+def user_by_id(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.email)))
+
+
+def users_with_role(session: Session, role: str, organisation_id: int | None = None) -> list[User]:
+    stmt = select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True))
+    if organisation_id is not None:
+        stmt = stmt.where(User.organisation_id == organisation_id)
+    return list(session.scalars(stmt.order_by(User.email)))
+
+
+def session_by_token_hash(session: Session, token_hash: str, now: datetime) -> LoginSession | None:
+    return session.scalar(
+        select(LoginSession).where(LoginSession.token_hash == token_hash, LoginSession.expires_at > now)
+    )
+
+
+def delete_session(session: Session, token_hash: str) -> None:
+    session.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash))
+
+
+def delete_sessions_of(session: Session, user_id: int) -> None:
+    session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
+
+
+def delete_expired_sessions(session: Session, now: datetime) -> int:
+    result = session.execute(delete(LoginSession).where(LoginSession.expires_at <= now))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def token_by_hash(session: Session, token_hash: str) -> ApiToken | None:
+    return session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+    )
+
+
+def tokens_of(session: Session, user_id: int) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)))
+
+
+def failures_since(session: Session, key: str, since: datetime) -> list[datetime]:
+    return list(session.scalars(select(LoginFailure.at).where(LoginFailure.key == key, LoginFailure.at > since)))
+
+
+def clear_failures(session: Session, key: str) -> None:
+    session.execute(delete(LoginFailure).where(LoginFailure.key == key))

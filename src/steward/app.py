@@ -1,0 +1,128 @@
+"""The FastAPI application: routers of every context, templates, static files, middleware, errors."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from steward import __version__
+from steward.config import get_settings
+from steward.contexts import load_models, modules
+from steward.db import get_engine
+from steward.errors import StewardError, Unauthenticated
+from steward.web import CSRF_COOKIE, csrf_protect, csrf_token, render
+
+log = logging.getLogger("steward")
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
+# SVG charts carry their own inline styles; they are served as images, never as pages.
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/openapi.json"
+
+
+def _problem(request: Request, status: int, title: str, detail: str, extra: dict[str, Any] | None = None) -> Response:
+    if _wants_json(request):
+        body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+        body.update(extra or {})
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+    if status == 401:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    return render(request, "error.html", {"status": status, "title": title, "detail": detail}, status_code=status)
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    load_models()
+    app = FastAPI(
+        title="Steward",
+        version=__version__,
+        description="Accountability for the IANA naming functions: JSON API. Authenticate with "
+        "`Authorization: Bearer <API token>`; errors are RFC 9457 problem+json.",
+        openapi_url="/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        dependencies=[Depends(csrf_protect)],
+    )
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        content_type = response.headers.get("content-type", "")
+        response.headers.setdefault(
+            "Content-Security-Policy", SVG_CSP if content_type.startswith("image/svg") else CSP
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        https = request.url.scheme == "https" or settings.base_url.startswith("https")
+        if https:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        token = getattr(request.state, "csrf_token", None)
+        if token and (getattr(request.state, "csrf_rotated", False) or request.cookies.get(CSRF_COOKIE) != token):
+            response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="lax", secure=https, path="/")
+        return response
+
+    @app.exception_handler(StewardError)
+    async def steward_error(request: Request, exc: StewardError) -> Response:
+        extra: dict[str, Any] = {}
+        if exc.field:
+            extra["field"] = exc.field
+        if exc.line is not None:
+            extra["line"] = exc.line
+        if isinstance(exc, Unauthenticated) and not _wants_json(request):
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return _problem(request, exc.status, exc.title, exc.detail(), extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "message": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
+        return _problem(request, 422, "Invalid input", detail, {"errors": errors})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        titles = {404: "Not found", 405: "Method not allowed", 401: "Sign-in required", 403: "Forbidden"}
+        return _problem(request, exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _problem(request, 500, "Internal error", "Something went wrong on our side; it has been logged.")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> PlainTextResponse:
+        with get_engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return PlainTextResponse("ok")
+
+    @app.get("/csrf", include_in_schema=False)
+    def csrf(request: Request) -> JSONResponse:
+        """The CSRF token for JavaScript-free clients that use the cookie session with the API."""
+        return JSONResponse({"csrf_token": csrf_token(request)})
+
+    for _name, module in modules("api"):
+        app.include_router(module.router)
+    for _name, module in modules("views"):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    return app

@@ -1,0 +1,83 @@
+"""Roles and permissions: one ``resource:action`` enum and one role → permission table.
+
+Relationship rules (party to a dispute, recused DUG member) are not here: they live in each
+context's domain and its access-scoped repository queries.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    OPERATOR_STAFF = "operator_staff"
+    IFM_STAFF = "ifm_staff"
+    DUG_MEMBER = "dug_member"
+    DUG_LIAISON = "dug_liaison"
+    DUG_CHAIR = "dug_chair"
+    MEDIATOR = "mediator"
+    IAP_PANELIST = "iap_panelist"
+    EXPERT = "expert"
+    AUDITOR = "auditor"
+    IPRT_MEMBER = "iprt_member"
+    SYSADMIN = "sysadmin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.OPERATOR_STAFF: "Registry operator staff",
+    Role.IFM_STAFF: "IFM staff",
+    Role.DUG_MEMBER: "DUG member",
+    Role.DUG_LIAISON: "DUG liaison",
+    Role.DUG_CHAIR: "DUG chair",
+    Role.MEDIATOR: "Mediator",
+    Role.IAP_PANELIST: "IAP panelist",
+    Role.EXPERT: "Expert",
+    Role.AUDITOR: "Auditor",
+    Role.IPRT_MEMBER: "IPRT member",
+    Role.SYSADMIN: "System administrator",
+}
+
+
+class Permission(StrEnum):
+    # accounts (the system administrator manages accounts but never reads case content)
+    ACCOUNTS_MANAGE = "accounts:manage"
+    TOKENS_MANAGE_OWN = "tokens:manage-own"
+    # registry
+    REGISTRY_IMPORT = "registry:import"
+    REGISTRY_EDIT = "registry:edit"
+    # audit trail (who did what; never case content)
+    AUDIT_READ = "audit:read"
+
+
+_EVERY_SIGNED_IN_USER: frozenset[Permission] = frozenset({Permission.TOKENS_MANAGE_OWN})
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.OPERATOR_STAFF: _EVERY_SIGNED_IN_USER,
+    Role.IFM_STAFF: _EVERY_SIGNED_IN_USER,
+    Role.DUG_MEMBER: _EVERY_SIGNED_IN_USER,
+    Role.DUG_LIAISON: _EVERY_SIGNED_IN_USER,
+    Role.DUG_CHAIR: _EVERY_SIGNED_IN_USER,
+    Role.MEDIATOR: _EVERY_SIGNED_IN_USER,
+    Role.IAP_PANELIST: _EVERY_SIGNED_IN_USER,
+    Role.EXPERT: _EVERY_SIGNED_IN_USER,
+    Role.AUDITOR: _EVERY_SIGNED_IN_USER,
+    Role.IPRT_MEMBER: _EVERY_SIGNED_IN_USER,
+    Role.SYSADMIN: _EVERY_SIGNED_IN_USER
+    | {
+        Permission.ACCOUNTS_MANAGE,
+        Permission.REGISTRY_IMPORT,
+        Permission.REGISTRY_EDIT,
+        Permission.AUDIT_READ,
+    },
+}
+
+
+def permissions_of(roles: frozenset[Role] | set[Role]) -> frozenset[Permission]:
+    result: frozenset[Permission] = frozenset()
+    for role in roles:
+        result |= ROLE_PERMISSIONS[role]
+    return result

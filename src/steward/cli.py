@@ -1,0 +1,76 @@
+"""``steward``: the one command-line entry point."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from steward.contexts import modules
+
+app = typer.Typer(
+    help="Steward: accountability for the IANA naming functions.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+
+
+@app.command()
+def init() -> None:
+    """Create or upgrade the database (an upgrade keeps all data) and the data folder."""
+    from steward.migrate import upgrade
+
+    settings = upgrade()
+    for _name, setup in modules("setup"):
+        setup.on_init(settings)
+    console.print(f"Database ready at {settings.database_url.split('@')[-1]}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    reload: Annotated[bool, typer.Option(help="Reload on code change (development)")] = False,
+) -> None:
+    """Serve the web pages and the JSON API."""
+    import uvicorn
+
+    uvicorn.run(
+        "steward.app:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
+        proxy_headers=True, forwarded_allow_ips="127.0.0.1", log_level="info",
+    )
+
+
+@app.command()
+def worker(once: Annotated[bool, typer.Option(help="Run one iteration and exit")] = False) -> None:
+    """Send queued email and run periodic tasks until SIGTERM (run several: no job runs twice)."""
+    from steward import worker as worker_mod
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if once:
+        console.print(worker_mod.run_once())
+    else:
+        worker_mod.run_forever()
+
+
+@app.command()
+def demo() -> None:
+    """Load demo data: organisations, TLDs, one account for every role, and cases at several stages."""
+    from steward.demo import load
+
+    load(console)
+
+
+for _name, cli_module in modules("cli"):
+    if hasattr(cli_module, "app"):
+        app.add_typer(cli_module.app, name=getattr(cli_module, "NAME", _name))
+    for command in getattr(cli_module, "COMMANDS", []):
+        app.command()(command)
+
+
+def main() -> None:
+    app()

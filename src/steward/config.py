@@ -1,0 +1,63 @@
+"""Settings, read from the environment (prefix ``STEWARD_``) and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "dev-insecure-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """Every tunable of Steward. Values the seed leaves open ("XX days") are settings here."""
+
+    model_config = SettingsConfigDict(env_prefix="STEWARD_", env_file=".env", extra="ignore")
+
+    environment: str = Field("development", pattern="^(development|test|production)$")
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    secret_key: str = DEFAULT_SECRET
+    base_url: str = "http://127.0.0.1:8000"
+
+    # email (transactional outbox, sent by `steward worker`)
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "steward@localhost"
+
+    # accounts
+    session_hours: int = 12
+    login_max_failures: int = Field(5, ge=1)
+    login_lockout_minutes: int = Field(15, ge=1)
+    upload_max_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+
+    # worker
+    worker_poll_seconds: float = Field(5.0, gt=0)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _defaults_and_production_guard(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'steward.db'}"
+        if self.environment == "production" and self.secret_key == DEFAULT_SECRET:
+            raise ValueError("STEWARD_SECRET_KEY must be set to a random value in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests call ``get_settings.cache_clear()`` after changing env)."""
+    return Settings()

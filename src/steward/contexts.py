@@ -1,0 +1,63 @@
+"""The bounded contexts of Steward, in dependency order.
+
+Each entry is a package ``steward.<name>`` that may provide any of:
+``api.router`` (JSON routes), ``views.router`` (HTML routes) and ``views.NAV`` (navigation items),
+``cli.app`` (a Typer sub-app, named ``cli.NAME`` or the context name) and ``cli.COMMANDS``
+(top-level commands), ``demo.load_demo(session, ctx)`` (demo data).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from dataclasses import dataclass
+from types import ModuleType
+
+CONTEXTS: list[str] = [
+    "accounts",
+    "registry",
+    "pages",
+]
+
+
+@dataclass(frozen=True)
+class PeriodicTask:
+    """A job the worker runs every ``every_seconds``; exactly one worker runs each due run.
+
+    ``target`` is ``"module:function"``; the function takes ``(session, now)``, returns a short
+    summary string, and must be idempotent.
+    """
+
+    name: str
+    target: str
+    every_seconds: int
+
+
+PERIODIC_TASKS: list[PeriodicTask] = [
+    PeriodicTask("sessions-purge", "steward.accounts.service:purge_expired_sessions", 3600),
+]
+
+
+def context_module(context: str, module: str) -> ModuleType | None:
+    name = f"steward.{context}.{module}"
+    if importlib.util.find_spec(name) is None:
+        return None
+    return importlib.import_module(name)
+
+
+def modules(module: str) -> list[tuple[str, ModuleType]]:
+    found = []
+    for context in CONTEXTS:
+        mod = context_module(context, module)
+        if mod is not None:
+            found.append((context, mod))
+    return found
+
+
+def load_models() -> None:
+    """Import every context's ORM models so that ``Base.metadata`` is complete."""
+    import steward.events
+    import steward.outbox
+    import steward.worker  # noqa: F401
+
+    modules("models")

@@ -1,0 +1,60 @@
+"""One Alembic history for SQLite and PostgreSQL: it builds exactly the models' schema, and an
+upgrade keeps every row."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, text
+from tests.conftest import _drop_pg_database
+
+from steward.config import get_settings
+from steward.db import Base, make_engine
+from steward.migrate import upgrade
+
+
+def _diff(url: str) -> list:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": False})
+        diff = compare_metadata(ctx, Base.metadata)
+    engine.dispose()
+    return diff
+
+
+def test_migrations_build_the_models_schema_on_sqlite(tmp_path, configure):
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    configure(url)
+    upgrade()
+    assert _diff(url) == []
+
+
+@pytest.mark.postgres
+def test_migrations_build_the_models_schema_on_postgresql(pg_template, configure):
+    name = f"m_{uuid.uuid4().hex[:10]}"
+    with pg_template["admin"].connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = f"{pg_template['base']}/{name}"
+    configure(url)
+    try:
+        upgrade()
+        assert _diff(url) == []
+    finally:
+        _drop_pg_database(pg_template, url)
+
+
+def test_init_twice_keeps_data(tmp_path, configure):
+    url = f"sqlite:///{tmp_path / 'keep.db'}"
+    configure(url)
+    upgrade()
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO registry_organisation (name, slug, kind, description, affiliated_with_ifm, created_at) "
+                          "VALUES ('Keep Me', 'keep-me', 'operator', '', false, '2026-01-01 00:00:00')"))
+    upgrade(get_settings())
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM registry_organisation")).scalar_one() == "Keep Me"
+    engine.dispose()
