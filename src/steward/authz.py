@@ -51,6 +51,16 @@ class Permission(StrEnum):
     REGISTRY_EDIT = "registry:edit"
     # audit trail (who did what; never case content)
     AUDIT_READ = "audit:read"
+    # governance: the DUG's charter and roster; motions (eligibility also needs a serving seat)
+    GOVERNANCE_MANAGE = "governance:manage"
+    MOTION_PROPOSE = "motion:propose"
+    MOTION_VOTE = "motion:vote"
+    MOTION_COMMENT = "motion:comment"
+    # IPRT reviews
+    REVIEW_MANAGE = "review:manage"
+    # the periodic independent audit (R-AUD-1, R-AUD-2)
+    PERIODIC_AUDIT_MANAGE = "periodic-audit:manage"
+    PERIODIC_AUDIT_REPORT = "periodic-audit:report"
 
 
 _EVERY_SIGNED_IN_USER: frozenset[Permission] = frozenset({Permission.TOKENS_MANAGE_OWN})
@@ -58,20 +68,30 @@ _EVERY_SIGNED_IN_USER: frozenset[Permission] = frozenset({Permission.TOKENS_MANA
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OPERATOR_STAFF: _EVERY_SIGNED_IN_USER,
     Role.IFM_STAFF: _EVERY_SIGNED_IN_USER,
-    Role.DUG_MEMBER: _EVERY_SIGNED_IN_USER,
-    Role.DUG_LIAISON: _EVERY_SIGNED_IN_USER,
-    Role.DUG_CHAIR: _EVERY_SIGNED_IN_USER,
+    Role.DUG_MEMBER: _EVERY_SIGNED_IN_USER
+    | {Permission.MOTION_PROPOSE, Permission.MOTION_VOTE, Permission.MOTION_COMMENT},
+    Role.DUG_LIAISON: _EVERY_SIGNED_IN_USER | {Permission.MOTION_COMMENT},
+    Role.DUG_CHAIR: _EVERY_SIGNED_IN_USER
+    | {
+        Permission.GOVERNANCE_MANAGE,
+        Permission.MOTION_PROPOSE,
+        Permission.MOTION_VOTE,
+        Permission.MOTION_COMMENT,
+        Permission.PERIODIC_AUDIT_MANAGE,
+    },
     Role.MEDIATOR: _EVERY_SIGNED_IN_USER,
     Role.IAP_PANELIST: _EVERY_SIGNED_IN_USER,
     Role.EXPERT: _EVERY_SIGNED_IN_USER,
-    Role.AUDITOR: _EVERY_SIGNED_IN_USER,
-    Role.IPRT_MEMBER: _EVERY_SIGNED_IN_USER,
+    Role.AUDITOR: _EVERY_SIGNED_IN_USER | {Permission.PERIODIC_AUDIT_REPORT},
+    Role.IPRT_MEMBER: _EVERY_SIGNED_IN_USER | {Permission.REVIEW_MANAGE},
     Role.SYSADMIN: _EVERY_SIGNED_IN_USER
     | {
         Permission.ACCOUNTS_MANAGE,
         Permission.REGISTRY_IMPORT,
         Permission.REGISTRY_EDIT,
         Permission.AUDIT_READ,
+        Permission.GOVERNANCE_MANAGE,
+        Permission.REVIEW_MANAGE,
     },
 }
 
