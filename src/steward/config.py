@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import date
 from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
@@ -36,8 +37,32 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = Field(15, ge=1)
     upload_max_bytes: int = Field(5 * 1024 * 1024, ge=1024)
 
+    # working days (domain.md "Working days and time") and individual disputes (R-DSP-3, R-DSP-6)
+    workdays_calendar: str = "US-CA"
+    workdays_timezone: str = "America/Los_Angeles"
+    dispute_response_working_days: int = Field(10, ge=1)
+    dispute_reminder_working_days: int = Field(3, ge=0)
+    dispute_remedy_days: int = Field(30, ge=1)
+    dispute_remedy_reminder_days: int = Field(7, ge=0)
+
     # worker
     worker_poll_seconds: float = Field(5.0, gt=0)
+
+    # governance: DUG composition (R-DUG-2) and decisions; IPRT (R-IPRT-1, R-IPRT-2); audit (R-AUD-1)
+    transition_date: date = date(2016, 10, 1)
+    dug_voting_seats: int = Field(8, ge=1)
+    dug_liaisons_min: int = Field(2, ge=0)
+    dug_liaisons_max: int = Field(3, ge=0)
+    dug_quorum: str = Field("1/2", pattern=r"^\d+/\d+$")
+    dug_quorum_inclusive: bool = False
+    dug_quorum_base: str = Field("voting_members", pattern="^(voting_members|eligible_voters)$")
+    dug_majority: str = Field("1/2", pattern=r"^\d+/\d+$")
+    dug_majority_inclusive: bool = False
+    iprt_first_review_years: int = Field(3, ge=0)
+    iprt_review_interval_years: int = Field(4, ge=1)
+    iprt_customer_seats: int = Field(8, ge=1)
+    audit_interval_years: int = Field(3, ge=1)
+    governance_reminder_days: int = Field(60, ge=1)
 
     @field_validator("data_dir")
     @classmethod
