@@ -17,6 +17,9 @@ CONTEXTS: list[str] = [
     "accounts",
     "registry",
     "pages",
+    "governance",
+    "audits",
+    "reviews",
 ]
 
 
@@ -35,6 +38,9 @@ class PeriodicTask:
 
 PERIODIC_TASKS: list[PeriodicTask] = [
     PeriodicTask("sessions-purge", "steward.accounts.service:purge_expired_sessions", 3600),
+    PeriodicTask("governance-terms-ending", "steward.governance.service:remind_terms_ending", 86400),
+    PeriodicTask("audits-next-due", "steward.audits.service:remind_next_audit", 86400),
+    PeriodicTask("reviews-next-due", "steward.reviews.service:remind_next_review", 86400),
 ]
 
 

@@ -1,0 +1,106 @@
+"""Audit API: schedule, commissioning, report, publication, feedback, examination."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from steward.accounts.principal import Principal
+from steward.audits import repository, service
+from steward.audits.models import Audit
+from steward.audits.schemas import (
+    AuditOut,
+    CommissionIn,
+    CycleOut,
+    ExamineIn,
+    FeedbackIn,
+    FeedbackOut,
+    FindingOut,
+    PublishIn,
+    ReportIn,
+)
+from steward.authz import Permission
+from steward.web import CurrentPrincipal, DbSession, require
+
+router = APIRouter(prefix="/api/v1/audits", tags=["audits"])
+
+
+def audit_out(a: Audit, principal: Principal) -> AuditOut:
+    visible = service.can_see_report(principal, a)
+    return AuditOut(
+        id=a.id,
+        cycle=a.cycle,
+        due_on=a.due_on,
+        firm=a.firm.name,
+        declaration=a.declaration,
+        commissioned_on=a.commissioned_on,
+        motion_id=a.motion_id,
+        stage=a.stage,
+        report=a.report if visible else None,
+        findings=[FindingOut(title=f.title, text=f.text, severity=f.severity) for f in a.findings]
+        if visible
+        else [],
+        published_on=a.published_on,
+        feedback_closes=a.feedback_closes,
+        feedback=[
+            FeedbackOut(author_name=f.author_name, text=f.text, created_at=f.created_at)
+            for f in a.feedback
+        ],
+        examination=a.examination,
+        refine=a.refine,
+        catalogue_version=a.catalogue_version,
+    )
+
+
+@router.get("/schedule", response_model=list[CycleOut])
+def schedule(db: DbSession) -> list[CycleOut]:
+    """Audit cycles every three years from the transition date; overdue ones flagged (R-AUD-1)."""
+    return [
+        CycleOut(number=c.number, due=c.due, status=c.status.value, overdue=c.overdue, record_id=c.record_id)
+        for c in service.schedule(db, service.today_utc())
+    ]
+
+
+@router.get("", response_model=list[AuditOut])
+def audits(db: DbSession, principal: CurrentPrincipal) -> list[AuditOut]:
+    return [audit_out(a, principal) for a in repository.audits(db)]
+
+
+@router.get("/{audit_id}", response_model=AuditOut)
+def audit(audit_id: int, db: DbSession, principal: CurrentPrincipal) -> AuditOut:
+    return audit_out(service.get(db, audit_id), principal)
+
+
+@router.post("", response_model=AuditOut, status_code=201)
+def commission(
+    body: CommissionIn, db: DbSession, principal: Principal = require(Permission.PERIODIC_AUDIT_MANAGE)
+) -> AuditOut:
+    return audit_out(service.commission(db, principal, **body.model_dump()), principal)
+
+
+@router.post("/{audit_id}/report", response_model=AuditOut)
+def report(
+    audit_id: int, body: ReportIn, db: DbSession, principal: Principal = require(Permission.PERIODIC_AUDIT_REPORT)
+) -> AuditOut:
+    findings = [service.FindingInput(f.title, f.text, f.severity) for f in body.findings]
+    return audit_out(service.submit_report(db, principal, audit_id, body.report, findings), principal)
+
+
+@router.post("/{audit_id}/publish", response_model=AuditOut)
+def publish(
+    audit_id: int, body: PublishIn, db: DbSession, principal: Principal = require(Permission.PERIODIC_AUDIT_MANAGE)
+) -> AuditOut:
+    return audit_out(service.publish(db, principal, audit_id, body.feedback_closes), principal)
+
+
+@router.post("/{audit_id}/feedback", response_model=FeedbackOut, status_code=201)
+def feedback(audit_id: int, body: FeedbackIn, db: DbSession, principal: CurrentPrincipal) -> FeedbackOut:
+    """Community feedback while the period is open (anyone, signed in or not)."""
+    fb = service.add_feedback(db, principal, audit_id, body.author_name, body.text)
+    return FeedbackOut(author_name=fb.author_name, text=fb.text, created_at=fb.created_at)
+
+
+@router.post("/{audit_id}/examination", response_model=AuditOut)
+def examine(
+    audit_id: int, body: ExamineIn, db: DbSession, principal: Principal = require(Permission.PERIODIC_AUDIT_MANAGE)
+) -> AuditOut:
+    return audit_out(service.examine(db, principal, audit_id, body.examination, body.refine), principal)

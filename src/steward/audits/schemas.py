@@ -1,0 +1,80 @@
+"""API models of the audits context."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+
+class CycleOut(BaseModel):
+    number: int
+    due: date
+    status: str
+    overdue: bool
+    record_id: int | None
+
+
+class CommissionIn(BaseModel):
+    firm_id: int
+    declaration: str = Field(description="The firm's declaration of independence from the IFM")
+    affiliated_organisation_ids: list[int] = Field(
+        default_factory=list, description="Organisations the firm declares it is affiliated with"
+    )
+    scope: str = ""
+
+
+class FindingIn(BaseModel):
+    title: str = Field(max_length=300)
+    text: str = ""
+    severity: str = "observation"
+
+
+class ReportIn(BaseModel):
+    report: str
+    findings: list[FindingIn]
+
+
+class PublishIn(BaseModel):
+    feedback_closes: date
+
+
+class FeedbackIn(BaseModel):
+    author_name: str = Field("", max_length=200)
+    text: str = Field(max_length=10_000)
+
+
+class ExamineIn(BaseModel):
+    examination: str
+    refine: bool = False
+
+
+class FindingOut(BaseModel):
+    title: str
+    text: str
+    severity: str
+
+
+class FeedbackOut(BaseModel):
+    author_name: str
+    text: str
+    created_at: datetime
+
+
+class AuditOut(BaseModel):
+    id: int
+    cycle: int
+    due_on: date
+    firm: str
+    declaration: str
+    commissioned_on: date
+    motion_id: int | None
+    stage: str
+    report: str | None = Field(description="Hidden until published, except to the DUG and the firm")
+    findings: list[FindingOut]
+    published_on: date | None
+    feedback_closes: date | None
+    feedback: list[FeedbackOut]
+    examination: str
+    refine: bool
+    catalogue_version: str | None

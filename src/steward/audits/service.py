@@ -1,0 +1,363 @@
+"""Use cases of the periodic audit (R-AUD-1, R-AUD-2).
+
+Each DUG step goes through a DUG decision (``steward.governance``): commissioning needs a
+passed ``commission_audit`` motion on the cycle (subject ``audit_cycle``/<n>), publishing
+a passed ``publish_findings`` motion on the audit, and refining the service levels a
+passed ``refine_service_levels`` motion on the audit.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from steward.accounts.models import User
+from steward.accounts.principal import Principal
+from steward.audits import repository as repo
+from steward.audits.domain import (
+    STAGE_LABELS,
+    AuditError,
+    AuditFacts,
+    Declaration,
+    Stage,
+    audit_schedule,
+    check_examine,
+    check_independence,
+    check_publish,
+    check_submit_report,
+    feedback_open,
+)
+from steward.audits.models import Audit, AuditFinding, Feedback
+from steward.authz import Permission
+from steward.config import get_settings
+from steward.db import utcnow
+from steward.errors import Conflict, Forbidden, Invalid, NotFound
+from steward.events import record_event, record_publication
+from steward.governance import service as governance
+from steward.governance.domain import MotionKind
+from steward.outbox import enqueue_email
+from steward.registry.models import Organisation
+from steward.reviews.domain import Cycle, next_cycle, reminders_due
+
+SEVERITIES = ("observation", "minor", "major", "critical")
+
+
+def _invalid(err: AuditError) -> Invalid:
+    return Invalid(err.message, field=err.field)
+
+
+def today_utc() -> date:
+    return utcnow().date()
+
+
+def facts(audit: Audit) -> AuditFacts:
+    return AuditFacts(Stage(audit.stage), audit.report, len(audit.findings), audit.feedback_closes)
+
+
+def schedule(session: Session, today: date) -> list[Cycle]:
+    """The audit cycles: every N years from the transition date (R-AUD-1)."""
+    s = get_settings()
+    started = {a.cycle: (a.id, a.stage == Stage.examined.value) for a in repo.audits(session)}
+    return audit_schedule(s.transition_date, today, started, s.audit_interval_years)
+
+
+def get(session: Session, audit_id: int) -> Audit:
+    audit = repo.audit(session, audit_id)
+    if audit is None:
+        raise NotFound("No such audit.")
+    return audit
+
+
+def commission(
+    session: Session,
+    actor: Principal,
+    *,
+    firm_id: int,
+    declaration: str,
+    affiliated_organisation_ids: Iterable[int] = (),
+    scope: str = "",
+    today: date | None = None,
+) -> Audit:
+    """The DUG commissions an independent firm for the next cycle (R-AUD-1)."""
+    actor.require(Permission.PERIODIC_AUDIT_MANAGE)
+    today = today or today_utc()
+    nxt = next_cycle(schedule(session, today))
+    if nxt is None:
+        raise Conflict("Every scheduled audit has been commissioned.")
+    motion = governance.require_decision(
+        session, MotionKind.commission_audit, "audit_cycle", nxt.number
+    )
+    firm = session.get(Organisation, firm_id)
+    if firm is None:
+        raise Invalid("No such organisation.", field="firm_id")
+    decl = Declaration(declaration, frozenset(affiliated_organisation_ids))
+    try:
+        check_independence(
+            firm.id, firm.kind, decl, repo.ifm_organisation_ids(session), firm.affiliated_with_ifm
+        )
+    except AuditError as err:
+        raise _invalid(err) from None
+    audit = Audit(
+        cycle=nxt.number,
+        due_on=nxt.due,
+        firm_id=firm.id,
+        scope=scope.strip(),
+        declaration=declaration.strip(),
+        declared_on=today,
+        motion_id=motion.id,
+        commissioned_on=today,
+        stage=Stage.commissioned.value,
+    )
+    repo.add(session, audit)
+    record_event(
+        session,
+        "audit:commissioned",
+        actor=actor,
+        subject_type="audit",
+        subject_id=audit.id,
+        data={"cycle": audit.cycle, "firm": firm.name, "motion": motion.id},
+        public=True,
+    )
+    return audit
+
+
+@dataclass(frozen=True)
+class FindingInput:
+    title: str
+    text: str = ""
+    severity: str = "observation"
+
+
+def submit_report(
+    session: Session,
+    actor: Principal,
+    audit_id: int,
+    report: str,
+    findings: list[FindingInput],
+) -> Audit:
+    """The commissioned firm's auditor uploads the report and its findings."""
+    actor.require(Permission.PERIODIC_AUDIT_REPORT)
+    audit = get(session, audit_id)
+    if actor.organisation_id != audit.firm_id:
+        raise Forbidden("Only an auditor of the commissioned firm submits its report.")
+    for i, f in enumerate(findings, start=1):
+        if not f.title.strip():
+            raise Invalid(f"Finding {i} needs a title.", field="findings", line=i)
+        if f.severity not in SEVERITIES:
+            raise Invalid(
+                f"Finding {i}: severity must be one of {', '.join(SEVERITIES)}.",
+                field="findings",
+                line=i,
+            )
+    try:
+        check_submit_report(facts(audit), report, len(findings))
+    except AuditError as err:
+        raise _invalid(err) from None
+    audit.report = report.strip()
+    audit.submitted_at = utcnow()
+    audit.stage = Stage.report_submitted.value
+    for f in findings:
+        audit.findings.append(
+            AuditFinding(title=f.title.strip(), text=f.text.strip(), severity=f.severity)
+        )
+    session.flush()
+    record_event(
+        session,
+        "audit:report_submitted",
+        actor=actor,
+        subject_type="audit",
+        subject_id=audit.id,
+        data={"findings": len(findings)},
+    )
+    return audit
+
+
+def publish(
+    session: Session,
+    actor: Principal,
+    audit_id: int,
+    feedback_closes: date,
+    today: date | None = None,
+) -> Audit:
+    """The DUG publishes the results and opens community feedback (R-AUD-2)."""
+    actor.require(Permission.PERIODIC_AUDIT_MANAGE)
+    today = today or today_utc()
+    audit = get(session, audit_id)
+    try:
+        check_publish(facts(audit), feedback_closes, today)
+    except AuditError as err:
+        raise _invalid(err) from None
+    motion = governance.require_decision(session, MotionKind.publish_findings, "audit", audit.id)
+    audit.stage = Stage.published.value
+    audit.published_on = today
+    audit.feedback_closes = feedback_closes
+    session.flush()
+    record_event(
+        session,
+        "audit:published",
+        actor=actor,
+        subject_type="audit",
+        subject_id=audit.id,
+        data={"motion": motion.id, "feedback_closes": feedback_closes.isoformat()},
+        public=True,
+    )
+    record_publication(
+        session,
+        "audit_report",
+        f"Independent audit {audit.cycle} ({audit.firm.name}): results for community feedback",
+        f"/audits/{audit.id}",
+        {
+            "cycle": audit.cycle,
+            "firm": audit.firm.name,
+            "report": audit.report,
+            "findings": [
+                {"title": f.title, "text": f.text, "severity": f.severity} for f in audit.findings
+            ],
+            "feedback_closes": feedback_closes.isoformat(),
+        },
+        actor=actor,
+        summary=f"{len(audit.findings)} finding(s); feedback until {feedback_closes.isoformat()}",
+    )
+    return audit
+
+
+def add_feedback(
+    session: Session,
+    principal: Principal,
+    audit_id: int,
+    author_name: str,
+    text: str,
+    today: date | None = None,
+) -> Feedback:
+    """Anyone may comment while the feedback period is open (R-AUD-2)."""
+    today = today or today_utc()
+    audit = get(session, audit_id)
+    if not feedback_open(facts(audit), today):
+        raise Conflict("The community feedback period is not open.")
+    name = author_name.strip() or (principal.user.name if principal.user else "")
+    if not name:
+        raise Invalid("Give your name.", field="author_name")
+    if not text.strip():
+        raise Invalid("The comment is empty.", field="text")
+    if len(text) > 10_000:
+        raise Invalid("Keep the comment under 10,000 characters.", field="text")
+    fb = Feedback(audit_id=audit.id, author_name=name[:200], user_id=principal.user_id, text=text.strip())
+    audit.feedback.append(fb)
+    session.flush()
+    record_event(
+        session,
+        "audit:feedback",
+        actor=principal,
+        subject_type="audit",
+        subject_id=audit.id,
+        data={"author": fb.author_name},
+        public=True,
+    )
+    return fb
+
+
+def _create_catalogue_version(
+    session: Session, actor: Principal, audit: Audit, motion_id: int, note: str
+) -> str | None:
+    """Ask the SLA context for a new catalogue version that cites the audit, if it offers one."""
+    try:
+        sla: Any = importlib.import_module("steward.sla.service")
+    except ModuleNotFoundError:
+        return None
+    create = getattr(sla, "create_version_from_audit", None)
+    if create is None:
+        return None
+    version = create(session, actor, audit_id=audit.id, motion_id=motion_id, note=note)
+    return str(getattr(version, "id", version))
+
+
+def examine(
+    session: Session,
+    actor: Principal,
+    audit_id: int,
+    examination: str,
+    refine: bool = False,
+    today: date | None = None,
+) -> Audit:
+    """The DUG records its examination; a refinement needs its own passed decision (R-AUD-2).
+
+    Where the SLA context offers ``create_version_from_audit`` a new catalogue version citing
+    the audit is created; otherwise the refinement decision is recorded on the audit.
+    """
+    actor.require(Permission.PERIODIC_AUDIT_MANAGE)
+    today = today or today_utc()
+    audit = get(session, audit_id)
+    try:
+        check_examine(facts(audit), examination, today)
+    except AuditError as err:
+        raise _invalid(err) from None
+    audit.examination = examination.strip()
+    audit.refine = refine
+    audit.examined_on = today
+    audit.stage = Stage.examined.value
+    data: dict[str, Any] = {"refine": refine}
+    if refine:
+        motion = governance.require_decision(
+            session, MotionKind.refine_service_levels, "audit", audit.id
+        )
+        version = _create_catalogue_version(session, actor, audit, motion.id, examination)
+        audit.catalogue_version = (
+            f"sla-version:{version}" if version else f"refinement decided by motion #{motion.id}"
+        )
+        data.update(motion=motion.id, catalogue_version=audit.catalogue_version)
+    session.flush()
+    record_event(
+        session, "audit:examined", actor=actor, subject_type="audit", subject_id=audit.id,
+        data=data, public=True,
+    )
+    record_publication(
+        session,
+        "audit_examination",
+        f"DUG examination of independent audit {audit.cycle}",
+        f"/audits/{audit.id}",
+        {"examination": audit.examination, **data},
+        actor=actor,
+    )
+    return audit
+
+
+def stage_label(audit: Audit) -> str:
+    return STAGE_LABELS[Stage(audit.stage)]
+
+
+def remind_next_audit(session: Session, now: datetime) -> str:
+    """Periodic task: tell the DUG chair when an audit is due soon or overdue (idempotent)."""
+    today = now.date()
+    due = reminders_due(schedule(session, today), today, get_settings().governance_reminder_days)
+    chairs = [m for m in governance.roster_status(session, today).serving if m.is_chair]
+    queued = 0
+    for cycle in due:
+        for chair in chairs:
+            user = session.get(User, chair.user_id)
+            if user is None or not user.active:
+                continue
+            state = "is overdue" if cycle.overdue else "is due"
+            if enqueue_email(
+                session,
+                user.email,
+                f"[DUG] Independent audit {cycle.number} {state} ({cycle.due.isoformat()})",
+                f"Independent audit {cycle.number} {state} on {cycle.due.isoformat()} (R-AUD-1).\n"
+                f"{get_settings().base_url}/audits\n",
+                key=f"audit-due:{cycle.number}:{cycle.status.value}:{user.id}",
+            ):
+                queued += 1
+    return f"{queued} audit reminder(s) queued"
+
+
+def can_see_report(principal: Principal, audit: Audit) -> bool:
+    """Before publication the report is seen only by the DUG and the firm's auditors."""
+    if audit.published_on is not None:
+        return True
+    if principal.has(Permission.PERIODIC_AUDIT_MANAGE):
+        return True
+    return principal.has(Permission.PERIODIC_AUDIT_REPORT) and principal.organisation_id == audit.firm_id
