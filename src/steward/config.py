@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     dispute_remedy_days: int = Field(30, ge=1)
     dispute_remedy_reminder_days: int = Field(7, ge=0)
 
+    # technical changes (R-TCH-2): the RFC comment period and its abuse controls
+    change_comment_days: int = Field(30, ge=1, le=365)
+    change_comment_max_chars: int = Field(10_000, ge=100)
+    change_comment_max_links: int = Field(10, ge=0)
+    change_comment_rate_per_hour: int = Field(5, ge=1)
+    change_comment_rate_per_client_hour: int = Field(20, ge=1)
+    change_confirm_hours: int = Field(48, ge=1)
+
     # worker
     worker_poll_seconds: float = Field(5.0, gt=0)
 
@@ -63,6 +71,10 @@ class Settings(BaseSettings):
     iprt_customer_seats: int = Field(8, ge=1)
     audit_interval_years: int = Field(3, ge=1)
     governance_reminder_days: int = Field(60, ge=1)
+
+    # archive (R-DSP-9): the log's name (checkpoint origin and key name; default: host of
+    # base_url + "/archive"), fixed when `steward init` creates the signing key
+    archive_origin: str = ""
 
     @field_validator("data_dir")
     @classmethod
