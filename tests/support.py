@@ -107,3 +107,7 @@ def browser_login(page: Any, base_url: str, email: str, password: str = PASSWORD
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+REPO_SCREENSHOTS = __import__("pathlib").Path(__file__).resolve().parent.parent / "var" / "screenshots"
+REPO_SCREENSHOTS.mkdir(parents=True, exist_ok=True)

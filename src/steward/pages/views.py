@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from steward.authz import ROLE_LABELS, Role
+from steward.contexts import modules
 from steward.registry import service as registry
 from steward.web import CurrentPrincipal, DbSession, nav_items, render
 
 router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class HomePanel:
+    """A box on a person's home page: what needs them in one context."""
+
+    title: str
+    items: list[tuple[str, str, str]] = field(default_factory=list)  # (label, url, note)
+    empty: str = "Nothing needs you here."
 
 NAV = [("About", "/about", None)]
 
@@ -43,8 +55,14 @@ def about(request: Request, principal: CurrentPrincipal) -> Response:
 
 
 @router.get("/home")
-def home(request: Request, principal: CurrentPrincipal) -> Response:
+def home(request: Request, db: DbSession, principal: CurrentPrincipal) -> Response:
     if principal.is_anonymous:
         return RedirectResponse("/login?next=/home", status_code=303)
     roles = [(ROLE_LABELS[r], ROLE_INTRO[r]) for r in sorted(principal.roles)]
-    return render(request, "pages/home.html", {"roles": roles, "links": nav_items(principal)})
+    # each context may show the signed-in person what needs them: views.home_panels(db, principal)
+    # returns a list of HomePanel(title, items=[(label, url, note)])
+    panels = []
+    for _name, views in modules("views"):
+        if hasattr(views, "home_panels"):
+            panels.extend(views.home_panels(db, principal))
+    return render(request, "pages/home.html", {"roles": roles, "links": nav_items(principal), "panels": panels})

@@ -68,7 +68,7 @@ def search_tlds(session: Session, query: str, tld_type: str | None, limit: int, 
 
 def tld_counts_by_type(session: Session) -> dict[str, int]:
     rows = session.execute(select(Tld.type, func.count()).where(Tld.active).group_by(Tld.type))
-    return dict(rows)
+    return {str(t): int(n) for t, n in rows.tuples()}
 
 
 def operator_chambers(session: Session) -> dict[int, frozenset[Chamber]]:
