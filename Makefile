@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 UV_VERSION := 0.13.8
 PYTEST_WORKERS ?= 2
+PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help setup system-deps run serve worker demo init test test-fast lint bench lock clean
@@ -42,7 +43,7 @@ lint: setup ## ruff and mypy (strict on the pure domain modules)
 	$(BIN)/mypy
 
 test: setup system-deps lint ## Set up and run the whole test suite (SQLite, PostgreSQL, browser)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -q
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -q $(PYTEST_ARGS)
 
 test-fast: setup ## Unit tests only
 	$(BIN)/pytest tests/unit -q
