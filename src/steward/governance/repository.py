@@ -59,7 +59,11 @@ def terms_ending_between(session: Session, start: date, end: date) -> list[Membe
 def readable_motions(
     viewer_member: Membership | None, viewer_organisation_id: int | None
 ) -> Select[Motion]:
-    """The motions a viewer may see (the single access-scoped statement)."""
+    """The motions a viewer may see (the single access-scoped statement).
+
+    Public motions to everyone; a confidential one to serving DUG members not recused from
+    it (R-DUG-3) and to people of a party organisation who are not themselves DUG members.
+    """
     visible = Motion.confidential == false()
     if viewer_member is not None:
         if viewer_member.organisation_id is None:
@@ -70,7 +74,8 @@ def readable_motions(
                 MotionParty.organisation_id == viewer_member.organisation_id,
             )
             visible = visible | ~recused
-    if viewer_organisation_id is not None:
+    # a serving member whose organisation is a party is recused even from what the party sees
+    if viewer_member is None and viewer_organisation_id is not None:
         party = exists().where(
             MotionParty.motion_id == Motion.id,
             MotionParty.organisation_id == viewer_organisation_id,
