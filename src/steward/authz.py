@@ -61,16 +61,43 @@ class Permission(StrEnum):
     # the periodic independent audit (R-AUD-1, R-AUD-2)
     PERIODIC_AUDIT_MANAGE = "periodic-audit:manage"
     PERIODIC_AUDIT_REPORT = "periodic-audit:report"
+    # individual disputes (R-DSP-*); seeing a case also needs a relation to it (disputes.domain)
+    DISPUTE_LODGE = "dispute:lodge"
+    DISPUTE_RESPOND = "dispute:respond"
+    DISPUTE_FACILITATE = "dispute:facilitate"
+    DISPUTE_DECIDE = "dispute:decide"
+    DISPUTE_MEDIATE = "dispute:mediate"
+    DISPUTE_ADJUDICATE = "dispute:adjudicate"
+    # technical changes (R-TCH-1, R-TCH-2): commenting needs no permission (anyone may)
+    CHANGE_DRAFT = "change:draft"
+    CHANGE_PUBLISH = "change:publish"
+    CHANGE_LIAISE = "change:liaise"
+    CHANGE_AGREE = "change:agree"
+    # service levels (R-SLA-1, R-SLA-2): published reports and recorded reviews are public
+    SLA_INGEST = "sla:ingest"
+    SLA_PUBLISH = "sla:publish"
+    SLA_DRAFT_READ = "sla:draft-read"
+    SLA_CATALOGUE = "sla:catalogue"
+    SLA_COMMENT = "sla:comment"
+    SLA_REVIEW = "sla:review"
+    # the tamper-evident archive: signing a checkpoint on demand (reading it is public)
+    ARCHIVE_CHECKPOINT = "archive:checkpoint"
 
 
 _EVERY_SIGNED_IN_USER: frozenset[Permission] = frozenset({Permission.TOKENS_MANAGE_OWN})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.OPERATOR_STAFF: _EVERY_SIGNED_IN_USER,
-    Role.IFM_STAFF: _EVERY_SIGNED_IN_USER,
+    Role.OPERATOR_STAFF: _EVERY_SIGNED_IN_USER | {Permission.DISPUTE_LODGE},
+    Role.IFM_STAFF: _EVERY_SIGNED_IN_USER
+    | {Permission.DISPUTE_RESPOND, Permission.CHANGE_DRAFT, Permission.CHANGE_PUBLISH}
+    | {Permission.SLA_INGEST, Permission.SLA_PUBLISH, Permission.SLA_DRAFT_READ},
     Role.DUG_MEMBER: _EVERY_SIGNED_IN_USER
-    | {Permission.MOTION_PROPOSE, Permission.MOTION_VOTE, Permission.MOTION_COMMENT},
-    Role.DUG_LIAISON: _EVERY_SIGNED_IN_USER | {Permission.MOTION_COMMENT},
+    | {Permission.MOTION_PROPOSE, Permission.MOTION_VOTE, Permission.MOTION_COMMENT}
+    | {Permission.DISPUTE_FACILITATE}
+    | {Permission.CHANGE_LIAISE}
+    | {Permission.SLA_COMMENT, Permission.SLA_DRAFT_READ},
+    Role.DUG_LIAISON: _EVERY_SIGNED_IN_USER | {Permission.MOTION_COMMENT, Permission.CHANGE_LIAISE}
+    | {Permission.SLA_COMMENT, Permission.SLA_DRAFT_READ},
     Role.DUG_CHAIR: _EVERY_SIGNED_IN_USER
     | {
         Permission.GOVERNANCE_MANAGE,
@@ -78,11 +105,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.MOTION_VOTE,
         Permission.MOTION_COMMENT,
         Permission.PERIODIC_AUDIT_MANAGE,
+        Permission.DISPUTE_FACILITATE,
+        Permission.DISPUTE_DECIDE,
+        Permission.CHANGE_LIAISE,
+        Permission.CHANGE_AGREE,
+        Permission.SLA_COMMENT,
+        Permission.SLA_REVIEW,
+        Permission.SLA_CATALOGUE,
+        Permission.SLA_DRAFT_READ,
     },
-    Role.MEDIATOR: _EVERY_SIGNED_IN_USER,
-    Role.IAP_PANELIST: _EVERY_SIGNED_IN_USER,
+    Role.MEDIATOR: _EVERY_SIGNED_IN_USER | {Permission.DISPUTE_MEDIATE},
+    Role.IAP_PANELIST: _EVERY_SIGNED_IN_USER | {Permission.DISPUTE_ADJUDICATE},
     Role.EXPERT: _EVERY_SIGNED_IN_USER,
-    Role.AUDITOR: _EVERY_SIGNED_IN_USER | {Permission.PERIODIC_AUDIT_REPORT},
+    Role.AUDITOR: _EVERY_SIGNED_IN_USER
+    | {Permission.PERIODIC_AUDIT_REPORT, Permission.ARCHIVE_CHECKPOINT},
     Role.IPRT_MEMBER: _EVERY_SIGNED_IN_USER | {Permission.REVIEW_MANAGE},
     Role.SYSADMIN: _EVERY_SIGNED_IN_USER
     | {
@@ -92,6 +128,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.AUDIT_READ,
         Permission.GOVERNANCE_MANAGE,
         Permission.REVIEW_MANAGE,
+        Permission.ARCHIVE_CHECKPOINT,
     },
 }
 
