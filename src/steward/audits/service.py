@@ -296,15 +296,17 @@ def examine(
         check_examine(facts(audit), examination, today)
     except AuditError as err:
         raise _invalid(err) from None
+    motion = (
+        governance.require_decision(session, MotionKind.refine_service_levels, "audit", audit.id)
+        if refine
+        else None
+    )
     audit.examination = examination.strip()
     audit.refine = refine
     audit.examined_on = today
     audit.stage = Stage.examined.value
     data: dict[str, Any] = {"refine": refine}
-    if refine:
-        motion = governance.require_decision(
-            session, MotionKind.refine_service_levels, "audit", audit.id
-        )
+    if motion is not None:
         version = _create_catalogue_version(session, actor, audit, motion.id, examination)
         audit.catalogue_version = (
             f"sla-version:{version}" if version else f"refinement decided by motion #{motion.id}"

@@ -51,7 +51,9 @@ def sysadmin(session: Session) -> Principal:
     return Principal.of(user(session, "admin@test.example", ["sysadmin"]))
 
 
-def build_dug(session: Session, voting: int = 8, liaisons: int = 2) -> Dug:
+def build_dug(
+    session: Session, voting: int = 8, liaisons: int = 2, term_start: date = TERM_START
+) -> Dug:
     """``voting`` members from distinct registries (the first is chair) and ``liaisons``."""
     admin = sysadmin(session)
     voters: list[Principal] = []
@@ -64,7 +66,7 @@ def build_dug(session: Session, voting: int = 8, liaisons: int = 2) -> Dug:
         u = user(session, f"voter{i}@dug.test", roles, o.id)
         m = governance.add_member(
             session, admin, user_id=u.id, seat="voting", community="cctld" if i % 2 else "gtld",
-            technical_experience=f"{i + 5} years running registry DNS", term_start=TERM_START,
+            technical_experience=f"{i + 5} years running registry DNS", term_start=term_start,
             is_chair=(i == 0),
         )
         voters.append(Principal.of(u))
@@ -75,7 +77,7 @@ def build_dug(session: Session, voting: int = 8, liaisons: int = 2) -> Dug:
         u = user(session, f"liaison{j}@dug.test", ["dug_liaison"], ietf.id)
         m = governance.add_member(
             session, admin, user_id=u.id, seat="liaison", community="technical",
-            technical_experience="DNSOP working group", term_start=TERM_START,
+            technical_experience="DNSOP working group", term_start=term_start,
         )
         liaison_principals.append(Principal.of(u))
         members[u.id] = m
