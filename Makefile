@@ -39,7 +39,7 @@ run: demo ## Set everything up and serve Steward with demo data on http://127.0.
 	$(BIN)/steward serve --host 127.0.0.1 --port 8000
 
 lint: setup ## ruff and mypy (strict on the pure domain modules)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests $(wildcard bench)
 	$(BIN)/mypy
 
 test: setup system-deps lint ## Set up and run the whole test suite (SQLite, PostgreSQL, browser)

@@ -23,11 +23,11 @@ import pytest
 from pytest_postgresql import factories
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
-from tests.support import Factory
 
 from steward import db as dbmod
 from steward.config import get_settings
 from steward.contexts import load_models
+from tests.support import Factory
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

@@ -9,11 +9,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
-from tests.conftest import _drop_pg_database
 
 from steward.config import get_settings
 from steward.db import Base, make_engine
 from steward.migrate import upgrade
+from tests.conftest import _drop_pg_database
 
 
 def _diff(url: str) -> list:
