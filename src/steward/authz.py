@@ -83,6 +83,17 @@ class Permission(StrEnum):
     # the tamper-evident archive: signing a checkpoint on demand (reading it is public)
     ARCHIVE_CHECKPOINT = "archive:checkpoint"
 
+    # systemic failures and urgent reviews (R-SYS-1, R-SYS-2)
+    SYSTEMIC_READ = "systemic:read"
+    SYSTEMIC_PROPOSE = "systemic:propose"
+    SYSTEMIC_MANAGE = "systemic:manage"
+    SYSTEMIC_ENGAGE = "systemic:engage"
+    SYSTEMIC_ADVISE = "systemic:advise"
+    SYSTEMIC_MEDIATE = "systemic:mediate"
+    SYSTEMIC_ADJUDICATE = "systemic:adjudicate"
+    # the naming customers' consent ballot (R-ESC-1)
+    BALLOT_MANAGE = "ballot:manage"
+    BALLOT_VOTE = "ballot:vote"
 
 _EVERY_SIGNED_IN_USER: frozenset[Permission] = frozenset({Permission.TOKENS_MANAGE_OWN})
 
@@ -131,6 +142,24 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.ARCHIVE_CHECKPOINT,
     },
 }
+
+
+# systemic failures (R-SYS-2) and the consent ballot (R-ESC-1)
+_SYSTEMIC_GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.OPERATOR_STAFF: frozenset({Permission.BALLOT_VOTE}),
+    Role.IFM_STAFF: frozenset({Permission.SYSTEMIC_ENGAGE}),
+    Role.DUG_MEMBER: frozenset({Permission.SYSTEMIC_READ, Permission.SYSTEMIC_PROPOSE}),
+    Role.DUG_LIAISON: frozenset({Permission.SYSTEMIC_READ}),
+    Role.DUG_CHAIR: frozenset(
+        {Permission.SYSTEMIC_READ, Permission.SYSTEMIC_PROPOSE, Permission.SYSTEMIC_MANAGE,
+         Permission.BALLOT_MANAGE}
+    ),
+    Role.EXPERT: frozenset({Permission.SYSTEMIC_ADVISE}),
+    Role.MEDIATOR: frozenset({Permission.SYSTEMIC_MEDIATE}),
+    Role.IAP_PANELIST: frozenset({Permission.SYSTEMIC_ADJUDICATE}),
+}
+for _role, _grants in _SYSTEMIC_GRANTS.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _grants
 
 
 def permissions_of(roles: frozenset[Role] | set[Role]) -> frozenset[Permission]:

@@ -53,6 +53,24 @@ class Settings(BaseSettings):
     change_comment_rate_per_client_hour: int = Field(20, ge=1)
     change_confirm_hours: int = Field(48, ge=1)
 
+    # systemic failures (R-SYS-1): detection thresholds; see docs/systemic.md for the EWMA method
+    systemic_dispute_count: int = Field(5, ge=1)
+    systemic_dispute_window_days: int = Field(30, ge=1)
+    systemic_ewma_lambda: float = Field(0.3, gt=0, le=1)
+    systemic_ewma_width: float = Field(3.0, gt=0)
+    systemic_period_days: int = Field(7, ge=1)
+    systemic_baseline_periods: int = Field(12, ge=2)
+    systemic_min_rise_count: int = Field(3, ge=1)
+    systemic_consecutive_misses: int = Field(3, ge=1)
+    systemic_extreme_gap_points: float = Field(20.0, gt=0, le=100)
+    systemic_iap_remedy_days: int = Field(30, ge=1)
+
+    # consent ballot (R-ESC-1): quorum and majority per chamber, fixed when a ballot opens
+    ballot_quorum_percent: int = Field(50, ge=0, le=100)
+    ballot_majority_percent: int = Field(50, ge=50, le=99)
+    ballot_min_open_hours: int = Field(72, ge=1)
+    ballot_reminder_hours: int = Field(48, ge=1)
+
     # worker
     worker_poll_seconds: float = Field(5.0, gt=0)
 
@@ -71,6 +89,9 @@ class Settings(BaseSettings):
     iprt_customer_seats: int = Field(8, ge=1)
     audit_interval_years: int = Field(3, ge=1)
     governance_reminder_days: int = Field(60, ge=1)
+
+    # service levels: the largest event file accepted through the API or the ingest page
+    sla_upload_max_bytes: int = Field(200 * 1024 * 1024, ge=1024)
 
     # archive (R-DSP-9): the log's name (checkpoint origin and key name; default: host of
     # base_url + "/archive"), fixed when `steward init` creates the signing key
