@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -55,6 +56,35 @@ def worker(once: Annotated[bool, typer.Option(help="Run one iteration and exit")
         console.print(worker_mod.run_once())
     else:
         worker_mod.run_forever()
+
+
+@app.command()
+def backup(file: Annotated[Path, typer.Argument(help="Where to write the backup")]) -> None:
+    """Back up the database (SQLite online backup, or pg_dump for PostgreSQL)."""
+    from steward import backup as backup_mod
+    from steward.cli_support import fail_on_error
+    from steward.config import get_settings
+
+    with fail_on_error():
+        written = backup_mod.backup(get_settings(), file)
+    console.print(f"Backup written to {written}")
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="A backup made by `steward backup`")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+) -> None:
+    """Replace the database's content with a backup (stop the app and workers first)."""
+    from steward import backup as backup_mod
+    from steward.cli_support import fail_on_error
+    from steward.config import get_settings
+
+    if not yes:
+        typer.confirm("This replaces every record in the database. Continue?", abort=True)
+    with fail_on_error():
+        backup_mod.restore(get_settings(), file)
+    console.print(f"Database restored from {file}")
 
 
 @app.command()
