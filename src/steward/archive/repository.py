@@ -1,0 +1,224 @@
+"""Every query of the archive.
+
+Nothing here is access-scoped beyond one rule: sealed content and salts are read only
+by :func:`sealed_secret` (for a reveal) and by verification; listings expose the leaf
+documents, which for sealed entries hold nothing but a commitment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from steward.archive.merkle import EMPTY_ROOT
+from steward.archive.models import ArchiveCheckpoint, ArchiveEntry, ArchiveHead, ArchiveTile
+from steward.archive.tiles import TileId
+from steward.db import utcnow
+
+HEAD_ID = 1
+
+
+def _insert(session: Session, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+# --- head ---------------------------------------------------------------------------
+
+
+def lock_head(session: Session) -> tuple[int, bytes]:
+    """Return the log's size and root, locked for this transaction so that appenders take turns.
+
+    On PostgreSQL ``FOR UPDATE`` serialises appenders; SQLite transactions already
+    start with ``BEGIN IMMEDIATE`` and so hold the write lock.
+    """
+    session.execute(
+        _insert(session, ArchiveHead)
+        .values(id=HEAD_ID, size=0, root=EMPTY_ROOT, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    size, root = session.execute(
+        select(ArchiveHead.size, ArchiveHead.root)
+        .where(ArchiveHead.id == HEAD_ID)
+        .with_for_update()
+    ).one()
+    return int(size), bytes(root)
+
+
+def head(session: Session) -> tuple[int, bytes]:
+    """The log's current size and root (an empty log if nothing was ever appended)."""
+    row = session.execute(
+        select(ArchiveHead.size, ArchiveHead.root).where(ArchiveHead.id == HEAD_ID)
+    ).first()
+    return (0, EMPTY_ROOT) if row is None else (int(row[0]), bytes(row[1]))
+
+
+def set_head(session: Session, size: int, root: bytes) -> None:
+    """Move the head after an append (the row is locked by :func:`lock_head`)."""
+    session.execute(
+        update(ArchiveHead)
+        .where(ArchiveHead.id == HEAD_ID)
+        .values(size=size, root=root, updated_at=utcnow())
+    )
+
+
+# --- tiles --------------------------------------------------------------------------
+
+
+class TileTable:
+    """The tile table as a ``TileReader`` (one SELECT per call)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get_tiles(self, ids: Sequence[TileId]) -> Mapping[TileId, bytes]:
+        """Fetch the requested tiles that exist."""
+        if not ids:
+            return {}
+        rows = self._session.execute(
+            select(ArchiveTile.level, ArchiveTile.idx, ArchiveTile.hashes).where(
+                tuple_(ArchiveTile.level, ArchiveTile.idx).in_([(t.level, t.index) for t in ids])
+            )
+        )
+        return {TileId(level, idx): bytes(blob) for level, idx, blob in rows}
+
+
+def put_tiles(session: Session, tiles: Mapping[TileId, bytes]) -> None:
+    """Insert or replace tiles (a growing tile is rewritten with the same prefix)."""
+    if not tiles:
+        return
+    stmt = _insert(session, ArchiveTile)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["level", "idx"], set_={"hashes": stmt.excluded.hashes}
+    )
+    session.execute(
+        stmt, [{"level": t.level, "idx": t.index, "hashes": blob} for t, blob in tiles.items()]
+    )
+
+
+def all_tiles(session: Session) -> dict[TileId, bytes]:
+    """Every stored tile (for verification)."""
+    rows = session.execute(select(ArchiveTile.level, ArchiveTile.idx, ArchiveTile.hashes))
+    return {TileId(level, idx): bytes(blob) for level, idx, blob in rows}
+
+
+# --- entries ------------------------------------------------------------------------
+
+
+def add_entries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert log entries in one statement."""
+    if rows:
+        session.execute(_insert(session, ArchiveEntry), list(rows))
+
+
+def entry(session: Session, seq: int) -> ArchiveEntry | None:
+    """One entry by its position in the log."""
+    return session.get(ArchiveEntry, seq)
+
+
+def entry_for_source(session: Session, kind: str, source_id: int) -> ArchiveEntry | None:
+    """The entry that logged an audit event (``kind='event'``) or a publication."""
+    return session.scalars(
+        select(ArchiveEntry).where(ArchiveEntry.kind == kind, ArchiveEntry.source_id == source_id)
+    ).first()
+
+
+def seqs_for_sources(session: Session, kind: str, source_ids: Sequence[int]) -> dict[int, int]:
+    """Map source ids to their log positions."""
+    if not source_ids:
+        return {}
+    rows = session.execute(
+        select(ArchiveEntry.source_id, ArchiveEntry.seq).where(
+            ArchiveEntry.kind == kind, ArchiveEntry.source_id.in_(list(source_ids))
+        )
+    )
+    return {int(src): int(seq) for src, seq in rows if src is not None}
+
+
+def entries_page(session: Session, start: int, limit: int) -> list[ArchiveEntry]:
+    """Entries from ``start`` on, in log order."""
+    return list(
+        session.scalars(
+            select(ArchiveEntry)
+            .where(ArchiveEntry.seq >= start)
+            .order_by(ArchiveEntry.seq)
+            .limit(limit)
+        )
+    )
+
+
+def entries_desc(session: Session, limit: int, before: int | None = None) -> list[ArchiveEntry]:
+    """The newest entries first (for the archive page)."""
+    stmt = select(ArchiveEntry).order_by(ArchiveEntry.seq.desc()).limit(limit)
+    if before is not None:
+        stmt = stmt.where(ArchiveEntry.seq < before)
+    return list(session.scalars(stmt))
+
+
+def iter_entries(session: Session, batch: int = 5000) -> Iterator[ArchiveEntry]:
+    """Every entry in log order, streamed (for verification)."""
+    last = -1
+    while True:
+        rows = list(
+            session.scalars(
+                select(ArchiveEntry)
+                .where(ArchiveEntry.seq > last)
+                .order_by(ArchiveEntry.seq)
+                .limit(batch)
+            )
+        )
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+        session.expunge_all()
+
+
+def entry_count(session: Session) -> int:
+    """Number of entry rows (which verification compares with the head)."""
+    return int(session.scalar(select(func.count()).select_from(ArchiveEntry)) or 0)
+
+
+def sealed_secret(session: Session, seq: int) -> tuple[bytes, str] | None:
+    """The salt and canonical content of a sealed entry (for a reveal only)."""
+    row = session.execute(
+        select(ArchiveEntry.salt, ArchiveEntry.sealed_content).where(
+            ArchiveEntry.seq == seq, ArchiveEntry.sealed.is_(True)
+        )
+    ).first()
+    if row is None or row[0] is None or row[1] is None:
+        return None
+    return bytes(row[0]), str(row[1])
+
+
+# --- checkpoints --------------------------------------------------------------------
+
+
+def latest_checkpoint(session: Session) -> ArchiveCheckpoint | None:
+    """The checkpoint of the largest size."""
+    return session.scalars(
+        select(ArchiveCheckpoint).order_by(ArchiveCheckpoint.size.desc()).limit(1)
+    ).first()
+
+
+def checkpoint_at(session: Session, size: int) -> ArchiveCheckpoint | None:
+    """The checkpoint of exactly ``size`` leaves, if one was signed."""
+    return session.scalars(select(ArchiveCheckpoint).where(ArchiveCheckpoint.size == size)).first()
+
+
+def checkpoints(session: Session, limit: int | None = None) -> list[ArchiveCheckpoint]:
+    """Checkpoints, the newest first."""
+    stmt = select(ArchiveCheckpoint).order_by(ArchiveCheckpoint.size.desc())
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt))
+
+
+def add_checkpoint(session: Session, checkpoint: ArchiveCheckpoint) -> None:
+    """Store a signed checkpoint."""
+    session.add(checkpoint)
+    session.flush()
