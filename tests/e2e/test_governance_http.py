@@ -1,0 +1,148 @@
+"""DUG, IPRT and audit pages and API over HTTP (no mocks of Steward's own code)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from steward import db as dbmod
+from steward.accounts import repository as accounts_repo
+from steward.accounts.principal import Principal
+from steward.governance import service as governance
+from tests.support import login, post_form
+
+TERM = date(2020, 1, 1)
+
+
+def seat(user: Any, seat: str = "voting", community: str = "cctld", chair: bool = False) -> None:
+    with dbmod.session_scope() as s:
+        admin = accounts_repo.user_by_email(s, "root@test.example")
+        assert admin is not None
+        governance.add_member(
+            s, Principal.of(admin), user_id=user.id, seat=seat, community=community,
+            technical_experience="Runs an authoritative DNS platform", term_start=TERM, is_chair=chair,
+        )
+
+
+def dug(make: Any, voting: int = 8, liaisons: int = 2) -> dict[str, Any]:
+    make.user("sysadmin", email="root@test.example")
+    orgs = [make.org(f"Registry {i}") for i in range(voting)]
+    voters = []
+    for i, o in enumerate(orgs):
+        roles = ("dug_member", "dug_chair") if i == 0 else ("dug_member",)
+        u = make.user(*roles, org=o, email=f"v{i}@dug.test", name=f"Voter {i}")
+        seat(u, chair=(i == 0), community="gtld" if i % 2 else "cctld")
+        voters.append(u)
+    ietf = make.org("IETF", "technical_community")
+    ls = []
+    for j in range(liaisons):
+        u = make.user("dug_liaison", org=ietf, email=f"l{j}@dug.test", name=f"Liaison {j}")
+        seat(u, seat="liaison", community="technical")
+        ls.append(u)
+    return {"voters": voters, "liaisons": ls, "orgs": orgs}
+
+
+def bearer(make: Any, user: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {make.token(user)}"}
+
+
+def test_public_pages_show_members_schedules_and_decisions(client, make):
+    d = dug(make)
+    page = client.get("/governance")
+    assert page.status_code == 200
+    assert "The DUG is fully constituted" in page.text
+    assert "Voter 0" in page.text and "chair" in page.text
+    assert "Runs an authoritative DNS platform" in page.text
+    reviews = client.get("/reviews")
+    assert reviews.status_code == 200 and "2019-10-01" in reviews.text and "overdue" in reviews.text
+    audits = client.get("/audits")
+    assert audits.status_code == 200 and "2022-10-01" in audits.text
+    roster = client.get("/api/v1/governance/members").json()
+    assert roster["complete"] is True and len(roster["members"]) == 10
+    schedule = client.get("/api/v1/reviews/schedule").json()
+    assert schedule[0] == {"number": 1, "due": "2019-10-01", "status": "overdue", "overdue": True, "record_id": None}
+    assert d["voters"]
+
+
+def test_composition_error_is_shown_on_the_form_and_changes_nothing(client, make):
+    d = dug(make)
+    extra = make.user("dug_member", org=make.org("Registry X"), email="x@dug.test")
+    login(client, d["voters"][0])
+    response = post_form(client, "/governance/members", {
+        "user_id": extra.id, "seat": "voting", "community": "gtld",
+        "technical_experience": "DNSSEC", "term_start": "2026-01-01",
+    })
+    assert response.status_code == 422
+    assert "9 voting members" in response.text and "8 voting seats" in response.text
+    assert len(client.get("/api/v1/governance/members").json()["members"]) == 10
+
+
+def test_motion_vote_over_the_api_states_the_rule(client, make):
+    d = dug(make)
+    chair = bearer(make, d["voters"][0])
+    created = client.post("/api/v1/governance/motions", headers=chair, json={
+        "kind": "agree_technical_plan", "title": "Agree the DNSSEC algorithm roll plan", "text": "As circulated.",
+    })
+    assert created.status_code == 201, created.text
+    mid = created.json()["id"]
+    liaison = client.post(f"/api/v1/governance/motions/{mid}/votes", headers=bearer(make, d["liaisons"][0]), json={"choice": "yes"})
+    assert liaison.status_code == 403
+    assert liaison.headers["content-type"].startswith("application/problem+json")
+    comment = client.post(f"/api/v1/governance/motions/{mid}/comments", headers=bearer(make, d["liaisons"][0]), json={"text": "IETF supports."})
+    assert comment.status_code == 201
+    for i, choice in enumerate(["yes", "yes", "no", "yes", "abstain"]):
+        r = client.post(f"/api/v1/governance/motions/{mid}/votes", headers=bearer(make, d["voters"][i]), json={"choice": choice})
+        assert r.status_code == 201, r.text
+    closed = client.post(f"/api/v1/governance/motions/{mid}/close", headers=chair)
+    body = closed.json()
+    assert body["state"] == "passed"
+    assert body["result_rule"].startswith("Passed: 3 of 4 votes cast in favour")
+    assert [v["member"] for v in body["votes"]] == [f"Voter {i}" for i in range(5)]
+    page = client.get(f"/governance/motions/{mid}")
+    assert "Passed: 3 of 4 votes cast in favour" in page.text and "IETF supports." in page.text
+
+
+def test_confidential_motion_is_404_to_the_recused_and_the_public(client, make):
+    d = dug(make)
+    party = d["orgs"][2]
+    created = client.post("/api/v1/governance/motions", headers=bearer(make, d["voters"][0]), json={
+        "kind": "engage_mediator", "title": "Engage a mediator", "text": "Facilitation failed.",
+        "subject_type": "dispute", "subject_id": "3", "party_organisation_ids": [party.id], "confidential": True,
+    })
+    mid = created.json()["id"]
+    recused = bearer(make, d["voters"][2])
+    assert client.get(f"/api/v1/governance/motions/{mid}", headers=recused).status_code == 404
+    assert client.post(f"/api/v1/governance/motions/{mid}/votes", headers=recused, json={"choice": "yes"}).status_code == 404
+    assert client.get(f"/api/v1/governance/motions/{mid}").status_code == 404
+    assert client.get(f"/api/v1/governance/motions/{mid}", headers=bearer(make, d["voters"][1])).status_code == 200
+    assert "Engage a mediator" not in client.get("/governance").text
+
+
+def test_review_convene_and_appoint_with_forms(client, make):
+    iprt = make.user("iprt_member", email="iprt@test.example")
+    gac = make.org("Governmental Advisory Committee", "so_ac")
+    login(client, iprt)
+    convened = post_form(client, "/reviews", {"title": ""})
+    assert convened.status_code == 303
+    url = convened.headers["location"]
+    ok = post_form(client, f"{url}/members", {"name": "Gita GAC", "constituency": "gac", "organisation_id": gac.id})
+    assert ok.status_code == 303
+    refused = post_form(client, f"{url}/members", {"name": "Second GAC", "constituency": "gac", "organisation_id": gac.id})
+    assert refused.status_code == 422 and "All 1 GAC seat(s) are filled" in refused.text
+    page = client.get(url)
+    assert "Gita GAC" in page.text and "8 seat(s) vacant" in page.text
+    early = post_form(client, f"{url}/stage", {"stage": "terms_of_reference"})
+    assert early.status_code == 422 and "not fully constituted" in early.text
+
+
+def test_commissioning_an_audit_needs_a_dug_decision(client, make):
+    d = dug(make)
+    firm = make.org("Northbridge Assurance", "audit_firm")
+    response = client.post("/api/v1/audits", headers=bearer(make, d["voters"][0]), json={
+        "firm_id": firm.id, "declaration": "No ties to the IFM.",
+    })
+    assert response.status_code == 409
+    assert "Commission the periodic audit" in response.json()["detail"]
+    assert client.post("/api/v1/audits", headers=bearer(make, d["voters"][1]), json={
+        "firm_id": firm.id, "declaration": "x",
+    }).status_code == 403
