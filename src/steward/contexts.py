@@ -20,6 +20,7 @@ CONTEXTS: list[str] = [
     "governance",
     "audits",
     "reviews",
+    "disputes",
 ]
 
 
@@ -41,6 +42,7 @@ PERIODIC_TASKS: list[PeriodicTask] = [
     PeriodicTask("governance-terms-ending", "steward.governance.service:remind_terms_ending", 86400),
     PeriodicTask("audits-next-due", "steward.audits.service:remind_next_audit", 86400),
     PeriodicTask("reviews-next-due", "steward.reviews.service:remind_next_review", 86400),
+    PeriodicTask("disputes-deadlines", "steward.disputes.service:run_deadlines", 900),
 ]
 
 

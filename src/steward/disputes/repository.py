@@ -1,0 +1,277 @@
+"""Every query of the disputes context.
+
+Reads shown to people start from :func:`readable_statement`, which expresses R-DSP-7 and
+R-DUG-3 in SQL (the same rule as ``domain.relations``; a test checks they agree).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, and_, exists, false, func, or_, select, true, update
+from sqlalchemy.orm import Session
+
+from steward.accounts.models import User, UserRole
+from steward.accounts.principal import Principal
+from steward.disputes.domain import DUG_ROLES, OPEN_STAGES, CaseParties, CaseRole, Stage
+from steward.disputes.models import (
+    DisputeAttachment,
+    DisputeCase,
+    DisputeDisclosureConsent,
+    DisputeDocument,
+    DisputeParticipant,
+    DisputeRemedialAction,
+    DisputeTimelineEntry,
+)
+from steward.registry.models import Organisation
+
+
+def ifm_org_ids(session: Session) -> frozenset[int]:
+    """Organisations of kind ``ifm`` (parties to every dispute, for recusal)."""
+    return frozenset(session.scalars(select(Organisation.id).where(Organisation.kind == "ifm")))
+
+
+def _disclosed() -> object:
+    both = (
+        select(func.count(DisputeDisclosureConsent.id))
+        .where(DisputeDisclosureConsent.case_id == DisputeCase.id)
+        .scalar_subquery()
+    )
+    return both >= 2
+
+
+def _participant(user_id: int, role: str) -> object:
+    return exists().where(
+        DisputeParticipant.case_id == DisputeCase.id,
+        DisputeParticipant.user_id == user_id,
+        DisputeParticipant.role == role,
+    )
+
+
+def visibility_clause(principal: Principal, ifm_orgs: frozenset[int]) -> object:
+    """SQL for "this principal may see the case" (R-DSP-7, R-DUG-3)."""
+    roles = {r.value for r in principal.roles}
+    org = principal.organisation_id
+    uid = principal.user_id
+    clauses: list[object] = [_disclosed()]
+    if "operator_staff" in roles and org is not None:
+        clauses.append(DisputeCase.complainant_org_id == org)
+    if "ifm_staff" in roles:
+        clauses.append(true())
+    if roles & DUG_ROLES and (org is None or org not in ifm_orgs):
+        dug = DisputeCase.lodged_at.is_not(None)
+        if org is not None:
+            dug = and_(dug, DisputeCase.complainant_org_id != org)
+        clauses.append(dug)
+    if uid is not None and "mediator" in roles:
+        clauses.append(_participant(uid, CaseRole.MEDIATOR.value))
+    if uid is not None and "iap_panelist" in roles:
+        clauses.append(_participant(uid, CaseRole.PANELIST.value))
+    return or_(*clauses) if clauses else false()  # type: ignore[arg-type]
+
+
+def readable_statement(session: Session, principal: Principal) -> Select[tuple[DisputeCase]]:
+    """The one statement every person-facing read of cases starts from."""
+    return select(DisputeCase).where(visibility_clause(principal, ifm_org_ids(session)))  # type: ignore[arg-type]
+
+
+def readable_case(session: Session, principal: Principal, case_id: int) -> DisputeCase | None:
+    """A case the principal may see, or None (callers answer 404)."""
+    return session.scalar(readable_statement(session, principal).where(DisputeCase.id == case_id))
+
+
+def readable_case_by_reference(
+    session: Session, principal: Principal, reference: str
+) -> DisputeCase | None:
+    return session.scalar(
+        readable_statement(session, principal).where(DisputeCase.reference == reference)
+    )
+
+
+def readable_cases(
+    session: Session,
+    principal: Principal,
+    *,
+    stages: Sequence[Stage] | None = None,
+    open_only: bool = False,
+    query: str = "",
+    limit: int = 500,
+) -> list[DisputeCase]:
+    stmt = readable_statement(session, principal)
+    if stages:
+        stmt = stmt.where(DisputeCase.stage.in_([s.value for s in stages]))
+    if open_only:
+        stmt = stmt.where(DisputeCase.stage.in_([s.value for s in OPEN_STAGES]))
+    if query:
+        like = f"%{query.lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(DisputeCase.title).like(like),
+                func.lower(DisputeCase.reference).like(like),
+            )
+        )
+    stmt = stmt.order_by(DisputeCase.next_due_at.is_(None), DisputeCase.next_due_at, DisputeCase.id.desc())
+    return list(session.scalars(stmt.limit(limit)))
+
+
+def case_for_update(session: Session, case_id: int) -> DisputeCase | None:
+    """Unscoped load for the service after it has checked visibility."""
+    return session.get(DisputeCase, case_id, populate_existing=True)
+
+
+def compare_and_set(
+    session: Session, case_id: int, expected_version: int, values: dict[str, object]
+) -> bool:
+    """UPDATE the case only if nobody changed it since ``expected_version``; True if we won."""
+    result = session.execute(
+        update(DisputeCase)
+        .where(DisputeCase.id == case_id, DisputeCase.version == expected_version)
+        .values(**values, version=expected_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0)) == 1
+
+
+def parties_of(session: Session, case: DisputeCase, ifm_orgs: frozenset[int] | None = None) -> CaseParties:
+    """The facts the domain's visibility rule needs."""
+    consents = set(
+        session.scalars(
+            select(DisputeDisclosureConsent.party).where(DisputeDisclosureConsent.case_id == case.id)
+        )
+    )
+    return CaseParties(
+        complainant_org_id=case.complainant_org_id,
+        ifm_org_ids=ifm_org_ids(session) if ifm_orgs is None else ifm_orgs,
+        lodged=case.lodged_at is not None,
+        mediator_ids=frozenset(p.user_id for p in case.participants if p.role == "mediator"),
+        panelist_ids=frozenset(p.user_id for p in case.participants if p.role == "panelist"),
+        disclosed={"complainant", "ifm"} <= consents,
+    )
+
+
+def consents_of(session: Session, case_id: int) -> list[DisputeDisclosureConsent]:
+    return list(
+        session.scalars(
+            select(DisputeDisclosureConsent)
+            .where(DisputeDisclosureConsent.case_id == case_id)
+            .order_by(DisputeDisclosureConsent.id)
+        )
+    )
+
+
+def documents_of(session: Session, case_id: int) -> list[DisputeDocument]:
+    return list(
+        session.scalars(
+            select(DisputeDocument)
+            .where(DisputeDocument.case_id == case_id)
+            .order_by(DisputeDocument.id)
+        )
+    )
+
+
+def document_of(session: Session, case_id: int, document_id: int) -> DisputeDocument | None:
+    return session.scalar(
+        select(DisputeDocument).where(
+            DisputeDocument.case_id == case_id, DisputeDocument.id == document_id
+        )
+    )
+
+
+def attachment_of(
+    session: Session, case_id: int, attachment_id: int
+) -> DisputeAttachment | None:
+    return session.scalar(
+        select(DisputeAttachment)
+        .join(DisputeDocument, DisputeAttachment.document_id == DisputeDocument.id)
+        .where(DisputeDocument.case_id == case_id, DisputeAttachment.id == attachment_id)
+    )
+
+
+def timeline_of(session: Session, case_id: int) -> list[DisputeTimelineEntry]:
+    return list(
+        session.scalars(
+            select(DisputeTimelineEntry)
+            .where(DisputeTimelineEntry.case_id == case_id)
+            .order_by(DisputeTimelineEntry.id)
+        )
+    )
+
+
+def remedial_actions_of(session: Session, case_id: int) -> list[DisputeRemedialAction]:
+    return list(
+        session.scalars(
+            select(DisputeRemedialAction)
+            .where(DisputeRemedialAction.case_id == case_id)
+            .order_by(DisputeRemedialAction.position)
+        )
+    )
+
+
+def next_reference(session: Session, year: int) -> str:
+    prefix = f"D-{year}-"
+    count = session.scalar(
+        select(func.count(DisputeCase.id)).where(DisputeCase.reference.like(f"{prefix}%"))
+    )
+    return f"{prefix}{(count or 0) + 1:04d}"
+
+
+def findings(session: Session) -> list[DisputeCase]:
+    """Cases with an IAP finding: always published (R-DSP-6). Callers show no confidential file."""
+    return list(
+        session.scalars(
+            select(DisputeCase)
+            .where(DisputeCase.finding_at.is_not(None))
+            .order_by(DisputeCase.finding_at.desc())
+        )
+    )
+
+
+def organisation_names(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids)))
+    return {int(r[0]): str(r[1]) for r in rows}
+
+
+def users_with_roles(session: Session, roles: Sequence[str]) -> list[User]:
+    """Active users holding any of ``roles`` (candidates for notifications)."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.active, exists().where(UserRole.user_id == User.id, UserRole.role.in_(roles)))
+            .order_by(User.id)
+        )
+    )
+
+
+def users_by_ids(session: Session, ids: Sequence[int]) -> list[User]:
+    if not ids:
+        return []
+    return list(session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id)))
+
+
+def due_cases(session: Session, now: datetime) -> list[DisputeCase]:
+    """Open cases with a running deadline (the worker decides which notices are due)."""
+    return list(
+        session.scalars(
+            select(DisputeCase)
+            .where(
+                DisputeCase.next_due_at.is_not(None),
+                DisputeCase.stage.in_([s.value for s in OPEN_STAGES]),
+            )
+            .order_by(DisputeCase.next_due_at)
+        )
+    )
+
+
+def open_cases_with_deadlines(session: Session) -> list[DisputeCase]:
+    return list(
+        session.scalars(
+            select(DisputeCase).where(
+                DisputeCase.stage.in_(
+                    [Stage.NEGOTIATION.value, Stage.RESPONSE_REQUESTED.value]
+                )
+            )
+        )
+    )

@@ -1,0 +1,151 @@
+"""API models for individual disputes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+
+class ComplaintIn(BaseModel):
+    title: str = Field(max_length=300, description="A short title")
+    tlds: list[str] = Field(description="A-labels of the TLDs concerned (your own)")
+    service_levels: list[str] = Field(default_factory=list, description="Service levels concerned")
+    subject: str = Field(
+        "service_level",
+        description="service_level, performance; delegation, redelegation and policy are refused (R-DSP-1)",
+    )
+    what_happened: str
+    negotiation: str = Field("", description="The direct negotiation tried with the IFM (R-DSP-2)")
+    negotiate_first: bool = Field(
+        False, description="Open direct negotiation with the IFM instead of lodging with the DUG"
+    )
+
+
+class AttachmentIn(BaseModel):
+    filename: str
+    content_type: str
+    content_base64: str
+
+
+class ActionIn(BaseModel):
+    version: int | None = Field(
+        None, description="The case version you acted on; a stale version answers 409"
+    )
+    text: str = Field("", description="The document or reason this action records")
+    refusal_ground: str | None = Field(None, description="delegation, redelegation or policy")
+    mediator_ids: list[int] = Field(default_factory=list)
+    panelist_ids: list[int] = Field(default_factory=list)
+    remedial_action_index: int | None = None
+    complaint: ComplaintIn | None = Field(None, description="For 'escalate' from negotiation")
+    attachments: list[AttachmentIn] = Field(default_factory=list)
+
+
+class DayOut(BaseModel):
+    date: date
+    reason: str
+
+
+class DeadlineOut(BaseModel):
+    kind: str
+    running: bool
+    calendar: str
+    timezone: str
+    start: datetime
+    working_days: int
+    due: datetime
+    counted: list[DayOut]
+    skipped: list[DayOut]
+
+
+class AttachmentOut(BaseModel):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    url: str
+
+
+class DocumentOut(BaseModel):
+    id: int
+    kind: str
+    body: str
+    author: str
+    created_at: datetime
+    attachments: list[AttachmentOut]
+
+
+class TimelineOut(BaseModel):
+    at: datetime
+    actor: str
+    tag: str
+    action: str
+    from_stage: str
+    to_stage: str
+    note: str
+
+
+class PersonOut(BaseModel):
+    id: int
+    name: str
+
+
+class RemedialActionOut(BaseModel):
+    index: int
+    description: str
+    completed_at: datetime | None
+    completion_note: str
+
+
+class CaseSummary(BaseModel):
+    id: int
+    reference: str
+    title: str
+    stage: str
+    stage_label: str
+    complainant: str
+    tlds: list[str]
+    lodged_at: datetime | None
+    next_due_at: datetime | None
+    overdue: list[str]
+    version: int
+
+
+class CaseOut(CaseSummary):
+    subject: str
+    service_levels: list[str]
+    what_happened: str
+    negotiation: str
+    opened_at: datetime
+    closed_at: datetime | None
+    archived: bool
+    your_relations: list[str]
+    available_actions: list[str]
+    deadlines: list[DeadlineOut]
+    remedy_due: datetime | None
+    bound_agreement_at: datetime | None
+    refusal: dict[str, str] | None
+    withdrawal_reason: str | None
+    mediators: list[PersonOut]
+    panelists: list[PersonOut]
+    remedial_actions: list[RemedialActionOut]
+    disclosure_consents: list[str]
+    disclosed: bool
+    eligible_for_further_escalation: bool
+    documents: list[DocumentOut]
+    timeline: list[TimelineOut]
+
+
+class FindingOut(BaseModel):
+    reference: str
+    operator: str
+    respondent: str
+    tlds: list[str]
+    outcome: str
+    outcome_label: str
+    finding_at: str | None
+    remedy_due: str | None
+    remedied_at: str | None
+    eligible_for_further_escalation: bool
+

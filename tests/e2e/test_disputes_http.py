@@ -1,0 +1,285 @@
+"""Disputes over HTTP: the whole ladder through the JSON API, and confidentiality from outside.
+
+R-DSP-1…9, R-DUG-3. Every role, through every route: pages, API, search, attachments, feeds.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.support import login, post_form
+
+PDF = b"%PDF-1.7\n% test\n"
+
+
+@dataclass
+class People:
+    operator: Any
+    ifm: Any
+    member: Any
+    chair: Any
+    liaison: Any
+    mediator: Any
+    panelist: Any
+    recused: Any
+    other_operator: Any
+    sysadmin: Any
+    auditor: Any
+    idle_mediator: Any
+    tokens: dict[str, str]
+
+
+@pytest.fixture
+def people(make: Any) -> People:
+    ifm_org = make.org("Public Technical Identifiers", "ifm")
+    op = make.operator("Example Registry", tlds=(("example", "country-code"), ("sample", "generic")))
+    other = make.operator("Other Registry", tlds=(("other", "generic"),))
+    tech = make.org("IETF", "technical_community")
+    p = People(
+        operator=make.user("operator_staff", org=op),
+        ifm=make.user("ifm_staff", org=ifm_org),
+        member=make.user("dug_member", org=other),
+        chair=make.user("dug_chair", org=other),
+        liaison=make.user("dug_liaison", org=tech),
+        mediator=make.user("mediator"),
+        panelist=make.user("iap_panelist"),
+        recused=make.user("dug_member", org=op),
+        other_operator=make.user("operator_staff", org=other),
+        sysadmin=make.user("sysadmin"),
+        auditor=make.user("auditor"),
+        idle_mediator=make.user("mediator"),
+        tokens={},
+    )
+    for name in ("operator", "ifm", "member", "chair", "liaison", "mediator", "panelist",
+                 "recused", "other_operator", "sysadmin", "auditor", "idle_mediator"):
+        p.tokens[name] = make.token(getattr(p, name))
+    return p
+
+
+def h(p: People, who: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {p.tokens[who]}"}
+
+
+COMPLAINT = {
+    "title": "NS change for .example took nine days",
+    "tlds": [".example"],
+    "service_levels": ["released → published 72 h"],
+    "subject": "service_level",
+    "what_happened": "Our NS change was published nine days after release.",
+    "negotiation": "Ticket 1234; the IFM acknowledged but did not fix it.",
+}
+
+
+def lodge(client: Any, p: People, **changes: Any) -> dict[str, Any]:
+    r = client.post("/api/v1/disputes", json={**COMPLAINT, **changes}, headers=h(p, "operator"))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def act(client: Any, p: People, who: str, case: dict[str, Any], action: str, **body: Any) -> Any:
+    body.setdefault("version", case["version"])
+    return client.post(f"/api/v1/disputes/{case['id']}/actions/{action}", json=body, headers=h(p, who))
+
+
+def ok(r: Any) -> dict[str, Any]:
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def test_whole_ladder_through_the_api(client: Any, people: People) -> None:
+    p = people
+    case = lodge(client, p)
+    assert case["stage"] == "lodged"
+    assert case["documents"][0]["kind"] == "complaint"
+    case = ok(act(client, p, "member", case, "request_response"))
+    assert case["stage"] == "response_requested"
+    (deadline,) = [d for d in case["deadlines"] if d["kind"] == "response"]
+    assert deadline["working_days"] == 10 and deadline["calendar"] == "US-CA"
+    assert len(deadline["counted"]) == 10
+    pdf = base64.b64encode(PDF).decode()
+    case = ok(act(client, p, "ifm", case, "submit_response", text="We accept the delay.",
+                  attachments=[{"filename": "response.pdf", "content_type": "application/pdf",
+                                "content_base64": pdf}]))
+    assert case["stage"] == "assessment"
+    att = case["documents"][-1]["attachments"][0]
+    assert att["sha256"] == __import__("hashlib").sha256(PDF).hexdigest()
+    got = client.get(att["url"], headers=h(p, "operator"))
+    assert got.status_code == 200 and got.content == PDF
+    case = ok(act(client, p, "chair", case, "issue_instruction", text="Publish within 24 h."))
+    case = ok(act(client, p, "chair", case, "engage_mediator", mediator_ids=[p.mediator.id]))
+    assert case["stage"] == "mediation" and case["mediators"][0]["id"] == p.mediator.id
+    case = ok(act(client, p, "member", case, "file_dug_report", text="Our facilitation: ..."))
+    case = ok(act(client, p, "ifm", case, "file_ifm_report", text="The IFM's view: ..."))
+    refused = act(client, p, "mediator", case, "engage_iap", panelist_ids=[p.panelist.id])
+    assert refused.status_code in (403, 409)
+    case = ok(act(client, p, "mediator", case, "declare_mediation_failed", text="No agreement."))
+    no_consent = act(client, p, "chair", case, "engage_iap", panelist_ids=[p.panelist.id])
+    assert no_consent.status_code == 409
+    assert "R-DSP-5" in no_consent.json()["detail"]
+    case = ok(act(client, p, "operator", case, "agree_to_be_bound", text="We agree to be bound."))
+    case = ok(act(client, p, "chair", case, "engage_iap", panelist_ids=[p.panelist.id]))
+    assert case["stage"] == "iap"
+    panel_view = ok(client.get(f"/api/v1/disputes/{case['id']}", headers=h(p, "panelist")))
+    kinds = [d["kind"] for d in panel_view["documents"]]
+    assert {"complaint", "ifm_response", "dug_report", "ifm_report", "mediation_outcome"} <= set(kinds)
+    case = ok(act(client, p, "panelist", case, "find_breach_remediable", text="Breach; remediable."))
+    assert case["stage"] == "remedy_pending" and case["remedy_due"]
+    case = ok(act(client, p, "chair", case, "confirm_remedy"))
+    assert case["stage"] == "remedied" and case["archived"]
+    findings = client.get("/api/v1/disputes/findings").json()
+    assert findings[0]["operator"] == "Example Registry"
+    assert findings[0]["outcome"] == "remedied"
+    assert "what_happened" not in findings[0]
+    tags = [t["tag"] for t in case["timeline"]]
+    assert tags[0] == "dispute:lodged" and tags[-1] == "dispute:remedied"
+    # archived: never changes again (R-DSP-9)
+    late = act(client, p, "operator", case, "withdraw", text="too late")
+    assert late.status_code == 409 and "R-DSP-9" in late.json()["detail"]
+
+
+def test_stale_version_gets_a_clear_conflict(client: Any, people: People) -> None:
+    case = lodge(client, people)
+    first = act(client, people, "member", case, "request_response")
+    assert first.status_code == 200
+    second = act(client, people, "chair", case, "refuse", refusal_ground="policy", text="x")
+    assert second.status_code == 409
+    assert "changed by someone else" in second.json()["detail"]
+
+
+def test_policy_complaint_is_refused_with_rule_and_reason(client: Any, people: People) -> None:
+    case = lodge(client, people, subject="policy")
+    assert case["stage"] == "refused"
+    assert case["refusal"]["rule"] == "R-DSP-1"
+    assert "Policy matters" in case["refusal"]["reason"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"tlds": []}, "tlds"),
+        ({"tlds": ["other"]}, "tlds"),
+        ({"tlds": ["nosuchtld"]}, "tlds"),
+        ({"negotiation": ""}, "negotiation"),
+        ({"what_happened": " "}, "what_happened"),
+        ({"subject": "weather"}, "subject"),
+        ({"title": ""}, "title"),
+    ],
+)
+def test_bad_complaint_names_the_field_and_creates_nothing(
+    client: Any, people: People, changes: dict[str, Any], field: str
+) -> None:
+    r = client.post("/api/v1/disputes", json={**COMPLAINT, **changes}, headers=h(people, "operator"))
+    assert r.status_code == 422, r.text
+    assert r.json()["field"] == field
+    assert client.get("/api/v1/disputes", headers=h(people, "operator")).json() == []
+
+
+def test_bad_attachment_is_refused_and_nothing_changes(client: Any, people: People) -> None:
+    case = lodge(client, people)
+    case = ok(act(client, people, "member", case, "request_response"))
+    fake = base64.b64encode(b"MZ not a pdf").decode()
+    r = act(client, people, "ifm", case, "submit_response", text="resp",
+            attachments=[{"filename": "x.pdf", "content_type": "application/pdf", "content_base64": fake}])
+    assert r.status_code == 422 and r.json()["field"] == "attachment"
+    again = ok(client.get(f"/api/v1/disputes/{case['id']}", headers=h(people, "ifm")))
+    assert again["stage"] == "response_requested" and again["version"] == case["version"]
+
+
+SEES = ["operator", "ifm", "member", "chair", "liaison"]
+BLIND = ["recused", "other_operator", "sysadmin", "auditor", "idle_mediator", "mediator", "panelist"]
+
+
+def test_confidentiality_from_outside_every_role_every_route(client: Any, people: People) -> None:
+    """R-DSP-7 / R-DUG-3: 404 for everyone else on API, search, pages, attachments, feeds."""
+    p = people
+    case = lodge(client, p)
+    case = ok(act(client, p, "member", case, "request_response"))
+    pdf = base64.b64encode(PDF).decode()
+    case = ok(act(client, p, "ifm", case, "submit_response", text="SECRET-RESPONSE",
+                  attachments=[{"filename": "r.pdf", "content_type": "application/pdf", "content_base64": pdf}]))
+    att_url = case["documents"][-1]["attachments"][0]["url"]
+    cid = case["id"]
+    for who in SEES:
+        assert client.get(f"/api/v1/disputes/{cid}", headers=h(p, who)).status_code == 200, who
+        assert [c["id"] for c in client.get("/api/v1/disputes", headers=h(p, who)).json()] == [cid]
+        assert client.get(att_url, headers=h(p, who)).status_code == 200
+    for who in BLIND:
+        assert client.get(f"/api/v1/disputes/{cid}", headers=h(p, who)).status_code == 404, who
+        assert client.get("/api/v1/disputes", headers=h(p, who)).json() == [], who
+        assert client.get(f"/api/v1/disputes?q={case['reference']}", headers=h(p, who)).json() == []
+        assert client.get(att_url, headers=h(p, who)).status_code == 404, who
+        r = act(client, p, who, case, "withdraw", text="x")
+        assert r.status_code == 404, who
+    # anonymous public
+    assert client.get(f"/api/v1/disputes/{cid}").status_code in (401, 404)
+    assert client.get(att_url).status_code in (401, 404)
+    assert client.get(f"/disputes/{cid}").status_code in (401, 404, 303)
+    # feeds and public pages never carry the file
+    for url in ("/portal/feed.atom", "/disputes/findings", "/api/v1/disputes/findings"):
+        r = client.get(url)
+        assert "SECRET-RESPONSE" not in r.text and case["reference"] not in r.text, url
+
+
+def test_pages_hide_the_case_from_strangers(client: Any, people: People, make: Any) -> None:
+    case = lodge(client, people)
+    login(client, people.sysadmin)
+    assert client.get(f"/disputes/{case['id']}").status_code == 404
+    assert case["reference"] not in client.get("/disputes").text
+    assert case["reference"] not in client.get("/disputes/board").text
+
+
+def test_engaged_mediator_and_panelist_then_see_it(client: Any, people: People) -> None:
+    p = people
+    case = lodge(client, p)
+    case = ok(act(client, p, "member", case, "request_response"))
+    case = ok(act(client, p, "ifm", case, "submit_response", text="r"))
+    case = ok(act(client, p, "chair", case, "engage_mediator", mediator_ids=[p.mediator.id]))
+    assert client.get(f"/api/v1/disputes/{case['id']}", headers=h(p, "mediator")).status_code == 200
+    assert client.get(f"/api/v1/disputes/{case['id']}", headers=h(p, "idle_mediator")).status_code == 404
+    assert client.get(f"/api/v1/disputes/{case['id']}", headers=h(p, "panelist")).status_code == 404
+
+
+def test_both_consents_make_the_record_public(client: Any, people: People) -> None:
+    p = people
+    case = lodge(client, p)
+    r = client.post(f"/api/v1/disputes/{case['id']}/disclosure", headers=h(p, "operator"))
+    assert r.json()["disclosure_consents"] == ["complainant"] and not r.json()["disclosed"]
+    assert client.get(f"/api/v1/disputes/{case['id']}", headers=h(p, "other_operator")).status_code == 404
+    dup = client.post(f"/api/v1/disputes/{case['id']}/disclosure", headers=h(p, "operator"))
+    assert dup.status_code == 409
+    dug = client.post(f"/api/v1/disputes/{case['id']}/disclosure", headers=h(p, "member"))
+    assert dug.status_code == 403
+    r = client.post(f"/api/v1/disputes/{case['id']}/disclosure", headers=h(p, "ifm"))
+    assert r.json()["disclosed"]
+    assert client.get(f"/api/v1/disputes/{case['id']}", headers=h(p, "other_operator")).status_code == 200
+
+
+def test_html_ladder_forms_and_conflict_message(client: Any, people: People) -> None:
+    p = people
+    login(client, p.operator)
+    r = post_form(client, "/disputes/new", {
+        "title": "Slow publication", "tlds": "example", "service_levels": "released → published",
+        "subject": "service_level", "what_happened": "Nine days.", "negotiation": "Ticket 1",
+        "mode": "lodge",
+    })
+    assert r.status_code == 303
+    url = r.headers["location"]
+    page = client.get(url)
+    assert "Complaint lodged with the DUG" in page.text
+    bad = post_form(client, "/disputes/new", {"title": "x", "tlds": "", "what_happened": "y", "mode": "lodge"})
+    assert bad.status_code == 422 and "TLD" in bad.text
+    client.cookies.clear()
+    login(client, p.member)
+    case_id = int(url.rsplit("/", 1)[1])
+    r = post_form(client, f"{url}/act", {"action": "request_response", "version": 1})
+    assert r.status_code == 303
+    stale = post_form(client, f"{url}/act", {"action": "request_response", "version": 1})
+    assert stale.status_code == 409 and "changed by someone else" in stale.text
+    board = client.get("/disputes/board")
+    assert f"/disputes/{case_id}" in board.text
+    page = client.get(url)
+    assert "How this was counted" in page.text
