@@ -20,6 +20,7 @@ CONTEXTS: list[str] = [
     "governance",
     "audits",
     "reviews",
+    "changes",
     "disputes",
 ]
 
@@ -42,6 +43,7 @@ PERIODIC_TASKS: list[PeriodicTask] = [
     PeriodicTask("governance-terms-ending", "steward.governance.service:remind_terms_ending", 86400),
     PeriodicTask("audits-next-due", "steward.audits.service:remind_next_audit", 86400),
     PeriodicTask("reviews-next-due", "steward.reviews.service:remind_next_review", 86400),
+    PeriodicTask("changes-close-periods", "steward.changes.service:close_due_periods", 300),
     PeriodicTask("disputes-deadlines", "steward.disputes.service:run_deadlines", 900),
 ]
 

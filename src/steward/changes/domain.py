@@ -71,11 +71,6 @@ class PlanState(StrEnum):
         """Human wording used on pages and in the CLI."""
         return _STATE_LABELS[self]
 
-    @property
-    def is_public(self) -> bool:
-        """A plan is public once it has been published for comment."""
-        return self is not PlanState.DRAFT
-
 
 _STATE_LABELS = {
     PlanState.DRAFT: "Draft",
@@ -178,6 +173,11 @@ _WITHDRAWABLE = (
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(Action.REVISE, PlanState.DRAFT, PlanState.DRAFT, "change:draft"),
+    # After the comments the IFM may revise the plan; the revision is published with
+    # the statement, so the public sees what changed because of the comments.
+    Transition(
+        Action.REVISE, PlanState.COMMENTS_CLOSED, PlanState.COMMENTS_CLOSED, "change:draft"
+    ),
     Transition(Action.PUBLISH, PlanState.DRAFT, PlanState.OPEN_FOR_COMMENT, "change:publish"),
     Transition(
         Action.CLOSE_COMMENTS,
@@ -294,15 +294,15 @@ def effective_state(
     return state
 
 
-def plan_visible(state: PlanState, origin: Origin, *, is_ifm: bool, is_dug: bool) -> bool:
+def plan_visible(was_published: bool, origin: Origin, *, is_ifm: bool, is_dug: bool) -> bool:
     """Who may see a plan.
 
-    Published plans are public (R-TCH-2). Drafts are internal to the IFM, except
-    that the DUG liaises with the IFM on operational/technical drafts (R-TCH-1).
+    A plan that has been published for comment is public for good, whatever
+    happens to it next (R-TCH-2). One never published (a draft, or a draft
+    withdrawn before publication) is internal to the IFM, except that the DUG
+    liaises with the IFM on operational/technical plans (R-TCH-1).
     """
-    if state.is_public:
-        return True
-    if is_ifm:
+    if was_published or is_ifm:
         return True
     return is_dug and origin is Origin.OPERATIONAL
 
@@ -397,7 +397,8 @@ _URL_RE = re.compile(r"https?://", re.IGNORECASE)
 _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
 
 
-def _clean_text(value: str, *, field: str, max_chars: int, required: bool = True) -> str:
+def clean_text(value: str, *, field: str, max_chars: int, required: bool = True) -> str:
+    """Normalise (NFC, newlines, trimmed) and check free text: size, emptiness, control chars."""
     text = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n").strip()
     if required and not text:
         raise InvalidInput("must not be empty", field=field)
@@ -434,7 +435,7 @@ def validate_comment(
     The text is stored as typed; it is escaped wherever it is shown, never
     sanitised into HTML.
     """
-    text = _clean_text(body, field="body", max_chars=limits.max_body_chars)
+    text = clean_text(body, field="body", max_chars=limits.max_body_chars)
     links = len(_URL_RE.findall(text))
     if links > limits.max_links:
         raise InvalidInput(
@@ -445,7 +446,7 @@ def validate_comment(
         raise InvalidInput("is not a section of this plan", field="section")
     name: str | None = None
     if author_name is not None:
-        name = _clean_text(author_name, field="name", max_chars=limits.max_name_chars)
+        name = clean_text(author_name, field="name", max_chars=limits.max_name_chars)
         if "\n" in name:
             raise InvalidInput("must be on one line", field="name")
     return CommentDraft(body=text, section=chosen, author_name=name)
@@ -460,7 +461,7 @@ def validate_response(
     except ValueError:
         allowed = ", ".join(d.value for d in Disposition)
         raise InvalidInput(f"must be one of: {allowed}", field="disposition") from None
-    text = _clean_text(response, field="response", max_chars=limits.max_response_chars)
+    text = clean_text(response, field="response", max_chars=limits.max_response_chars)
     return chosen, text
 
 

@@ -114,6 +114,15 @@ def test_statement_refused_while_a_comment_is_unanswered_r_tch_2() -> None:
     assert Action.ISSUE_STATEMENT not in available_actions(facts, now=T0)
 
 
+def test_plan_can_be_revised_in_draft_and_after_comments_but_not_during_them() -> None:
+    for state in (PlanState.DRAFT, PlanState.COMMENTS_CLOSED):
+        facts = PlanFacts(state=state, origin=Origin.OPERATIONAL)
+        assert next_state(facts, Action.REVISE, now=T0) is state
+    for state in (PlanState.OPEN_FOR_COMMENT, PlanState.STATEMENT_ISSUED, PlanState.AGREED):
+        with pytest.raises(TransitionRefused):
+            next_state(PlanFacts(state=state, origin=Origin.OPERATIONAL), Action.REVISE, now=T0)
+
+
 def test_statement_with_no_comments_can_be_issued_r_tch_2() -> None:
     facts = PlanFacts(state=PlanState.COMMENTS_CLOSED, origin=Origin.POLICY)
     assert next_state(facts, Action.ISSUE_STATEMENT, now=T0) is PlanState.STATEMENT_ISSUED
@@ -207,13 +216,14 @@ def test_open_plan_past_its_period_reads_as_closed() -> None:
 
 
 def test_drafts_are_internal_but_dug_liaises_on_operational_drafts_r_tch_1() -> None:
-    assert plan_visible(PlanState.DRAFT, Origin.POLICY, is_ifm=True, is_dug=False)
-    assert plan_visible(PlanState.DRAFT, Origin.OPERATIONAL, is_ifm=False, is_dug=True)
-    assert not plan_visible(PlanState.DRAFT, Origin.POLICY, is_ifm=False, is_dug=True)
-    assert not plan_visible(PlanState.DRAFT, Origin.OPERATIONAL, is_ifm=False, is_dug=False)
-    for state in PlanState:
-        if state is not PlanState.DRAFT:
-            assert plan_visible(state, Origin.POLICY, is_ifm=False, is_dug=False)
+    assert plan_visible(False, Origin.POLICY, is_ifm=True, is_dug=False)
+    assert plan_visible(False, Origin.OPERATIONAL, is_ifm=False, is_dug=True)
+    assert not plan_visible(False, Origin.POLICY, is_ifm=False, is_dug=True)
+    assert not plan_visible(False, Origin.OPERATIONAL, is_ifm=False, is_dug=False)
+
+
+def test_a_published_plan_stays_public_even_when_withdrawn_r_tch_2() -> None:
+    assert plan_visible(True, Origin.POLICY, is_ifm=False, is_dug=False)
 
 
 # --- comment validation (abuse controls) ---

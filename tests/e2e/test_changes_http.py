@@ -1,0 +1,188 @@
+"""Technical changes over HTTP: pages, forms, the JSON API (R-TCH-1, R-TCH-2)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from steward import db as dbmod
+from steward.changes import service
+from steward.changes.models import ChangePlan
+from steward.db import utcnow
+from steward.outbox import OutboxEmail
+from tests.support import login, post_form
+
+BODY = "Retire the legacy zone transfer service.\n\n## Impact\nOperators must use the new endpoint.\n"
+XSS = "<script>alert('x')</script>"
+
+
+def _ifm(make):
+    return make.user("ifm_staff", org=make.org("PTI", kind="ifm"), name="Ivy IFM")
+
+
+def _draft(client, make, **fields):
+    ifm = _ifm(make)
+    login(client, ifm)
+    data = {"title": "Legacy transfer retirement", "origin": "operational", "significance": "significant",
+            "affected": "all", "body": BODY, "timeline": "2027-02-01: endpoint switched off"}
+    data.update(fields)
+    response = post_form(client, "/changes/new", data)
+    assert response.status_code == 303, response.text
+    return ifm, int(response.headers["location"].rsplit("/", 1)[1])
+
+
+def _age_period(plan_id: int) -> None:
+    """Move a plan's comment period into the past (tests never wait for time to pass)."""
+    with dbmod.session_scope() as s:
+        plan = s.get(ChangePlan, plan_id)
+        assert plan is not None
+        shift = plan.comment_closes_at - utcnow() + timedelta(minutes=1)
+        plan.comment_opens_at -= shift
+        plan.comment_closes_at -= shift
+
+
+def test_ifm_drafts_publishes_and_public_comments_by_confirmed_email(client, make):
+    _ifm_user, plan_id = _draft(client, make)
+    page = client.get(f"/changes/{plan_id}")
+    assert page.status_code == 200 and "Draft" in page.text
+    assert post_form(client, f"/changes/{plan_id}/publish", {"comment_days": ""}).status_code == 303
+    client.post("/logout", data={"csrf_token": client.cookies.get("steward_csrf")})
+    client.cookies.clear()
+
+    page = client.get(f"/changes/{plan_id}?section=impact")
+    assert page.status_code == 200
+    assert 'id="s-impact"' in page.text and 'value="impact" selected' in page.text
+    response = post_form(client, f"/changes/{plan_id}/comments",
+                         {"body": f"Too soon {XSS}", "section": "impact", "name": f"Eve {XSS}", "email": "eve@example.org"})
+    assert response.status_code == 200 and "Check your email" in response.text
+    with dbmod.session_scope() as s:
+        mail = s.scalars(select(OutboxEmail).where(OutboxEmail.to_address == "eve@example.org")).one()
+        token = mail.text.split("/changes/confirm/")[1].split()[0]
+    assert "Too soon" not in client.get(f"/changes/{plan_id}").text  # not public before confirmation
+
+    confirm = client.get(f"/changes/confirm/{token}")
+    assert confirm.status_code == 200 and "Publish my comment" in confirm.text
+    assert XSS not in confirm.text
+    done = post_form(client, f"/changes/confirm/{token}")
+    assert done.status_code == 303 and done.headers["location"].endswith("#comment-1")
+    page = client.get(f"/changes/{plan_id}").text
+    assert "Too soon" in page and XSS not in page and "&lt;script&gt;" in page
+    assert "eve@example.org" not in page
+    assert client.get(f"/changes/confirm/{token}").status_code == 404
+
+
+def test_closed_period_refuses_comments_over_http(client, make):
+    _ifm_user, plan_id = _draft(client, make)
+    post_form(client, f"/changes/{plan_id}/publish", {"comment_days": "10"})
+    _age_period(plan_id)
+    response = post_form(client, f"/changes/{plan_id}/comments", {"body": "late"})
+    assert response.status_code == 409
+    assert "The comment period is closed" in response.text or "comment period closed" in response.text
+    assert "Comment period closed" in client.get(f"/changes/{plan_id}").text
+
+
+def test_statement_refused_until_every_comment_answered_then_published(client, make):
+    _ifm_user, plan_id = _draft(client, make)
+    post_form(client, f"/changes/{plan_id}/publish", {"comment_days": "30"})
+    post_form(client, f"/changes/{plan_id}/comments", {"body": f"IFM staff note {XSS}"})
+    _age_period(plan_id)
+    refused = post_form(client, f"/changes/{plan_id}/statement", {"text": "Thanks."})
+    assert refused.status_code == 409 and "unanswered: #1" in refused.text
+    assert client.get(f"/changes/{plan_id}/statement").status_code == 404
+    answered = post_form(client, f"/changes/{plan_id}/comments/1/response",
+                         {"disposition": "partly_accepted", "response": f"Partly {XSS}"})
+    assert answered.status_code == 303
+    issued = post_form(client, f"/changes/{plan_id}/statement", {"text": "Our statement."})
+    assert issued.status_code == 303
+    statement = client.get(f"/changes/{plan_id}/statement")
+    assert statement.status_code == 200
+    assert "Partly accepted" in statement.text and 'id="dispositions"' in statement.text
+    assert XSS not in statement.text and "&lt;script&gt;" in statement.text
+    feed = client.get(f"/api/v1/changes/{plan_id}/statement").json()
+    assert feed["comments"][0]["disposition"] == "partly_accepted"
+
+
+def test_drafts_are_404_to_the_public_over_html_and_api(client, make):
+    _ifm_user, plan_id = _draft(client, make)
+    client.cookies.clear()
+    assert client.get(f"/changes/{plan_id}").status_code == 404
+    assert client.get(f"/api/v1/changes/{plan_id}").status_code == 404
+    assert client.get("/api/v1/changes").json() == []
+
+
+def test_api_flow_with_token_and_problem_details(client, make):
+    ifm = _ifm(make)
+    chair = make.user("dug_chair", name="Chair")
+    token = make.token(ifm)
+    headers = {"Authorization": f"Bearer {token}"}
+    bad = client.post("/api/v1/changes", headers=headers, json={
+        "title": "T", "origin": "political", "significance": "major", "body": "x"})
+    assert bad.status_code == 422
+    assert bad.headers["content-type"].startswith("application/problem+json")
+    assert bad.json()["field"] == "origin"
+    bad_timeline = client.post("/api/v1/changes", headers=headers, json={
+        "title": "T", "origin": "policy", "significance": "major", "body": "x", "timeline": "2027-01-01: a\nsoon: b"})
+    assert bad_timeline.status_code == 422 and bad_timeline.json()["line"] == 2
+
+    created = client.post("/api/v1/changes", headers=headers, json={
+        "title": "New root server hints format", "origin": "operational", "significance": "significant",
+        "affected": "all", "body": BODY})
+    assert created.status_code == 201
+    plan_id = created.json()["id"]
+    assert created.json()["version"]["sections"][1]["anchor"] == "impact"
+    revised = client.post(f"/api/v1/changes/{plan_id}/versions", headers=headers, json={
+        "title": "New root server hints format", "origin": "operational", "significance": "significant",
+        "body": BODY + "\n## Rollback\nKeep the old file for a year.\n", "note": "rollback"})
+    assert revised.status_code == 201 and revised.json()["number"] == 2
+    diff = client.get(f"/api/v1/changes/{plan_id}/diff?old=1&new=2", headers=headers).json()
+    assert diff["sections_added"] == ["rollback"] and "+## Rollback" in diff["unified"]
+
+    published = client.post(f"/api/v1/changes/{plan_id}/publish", headers=headers, json={"comment_days": 30})
+    assert published.json()["state"] == "open_for_comment"
+    comment = client.post(f"/api/v1/changes/{plan_id}/comments", json={
+        "body": "Looks fine", "name": "Pat", "email": "pat@example.com"})
+    assert comment.status_code == 201 and comment.json()["status"] == "pending_confirmation"
+    with dbmod.session_scope() as s:
+        mail = s.scalars(select(OutboxEmail).where(OutboxEmail.to_address == "pat@example.com")).one()
+        confirm_token = mail.text.split("/changes/confirm/")[1].split()[0]
+    confirmed = client.post("/api/v1/changes/confirm", json={"token": confirm_token})
+    assert confirmed.status_code == 200 and confirmed.json()["number"] == 1
+    listed = client.get(f"/api/v1/changes/{plan_id}/comments").json()
+    assert listed[0]["author"] == "Pat" and listed[0]["response"] is None and "email" not in listed[0]
+
+    _age_period(plan_id)
+    refused = client.post(f"/api/v1/changes/{plan_id}/statement", headers=headers, json={"text": "S"})
+    assert refused.status_code == 409 and "#1" in refused.json()["detail"]
+    client.put(f"/api/v1/changes/{plan_id}/comments/1/response", headers=headers,
+               json={"disposition": "accepted", "response": "Thanks"})
+    statement = client.post(f"/api/v1/changes/{plan_id}/statement", headers=headers, json={"text": "S"})
+    assert statement.status_code == 200 and statement.json()["summary"]["accepted"] == 1
+    assert client.get(f"/api/v1/changes/{plan_id}", headers=headers).json()["actions"] == [
+        "record_agreement", "withdraw"]
+
+    chair_headers = {"Authorization": f"Bearer {make.token(chair)}"}
+    agreed = client.post(f"/api/v1/changes/{plan_id}/agreement", headers=chair_headers,
+                         json={"note": "DUG meeting 12"})
+    assert agreed.status_code == 200 and agreed.json()["state"] == "agreed"
+    done = client.post(f"/api/v1/changes/{plan_id}/implemented", headers=headers, json={"note": "live"})
+    assert done.json()["state"] == "implemented"
+
+
+def test_comment_limits_over_the_api(client, make):
+    ifm = _ifm(make)
+    headers = {"Authorization": f"Bearer {make.token(ifm)}"}
+    plan_id = client.post("/api/v1/changes", headers=headers, json={
+        "title": "T", "origin": "policy", "significance": "minor", "body": BODY}).json()["id"]
+    client.post(f"/api/v1/changes/{plan_id}/publish", headers=headers, json={})
+    too_big = client.post(f"/api/v1/changes/{plan_id}/comments", json={
+        "body": "x" * 10_001, "name": "Big", "email": "big@example.com"})
+    assert too_big.status_code == 422 and too_big.json()["field"] == "body"
+    for i in range(5):
+        ok = client.post(f"/api/v1/changes/{plan_id}/comments", json={
+            "body": f"c{i}", "name": "Fast", "email": "fast@example.com"})
+        assert ok.status_code == 201
+    limited = client.post(f"/api/v1/changes/{plan_id}/comments", json={
+        "body": "again", "name": "Fast", "email": "fast@example.com"})
+    assert limited.status_code == 429 and "try again" in limited.json()["detail"]
+    assert service.limits().max_body_chars == 10_000
