@@ -16,6 +16,7 @@ from types import ModuleType
 CONTEXTS: list[str] = [
     "accounts",
     "registry",
+    "sla",
     "pages",
     "governance",
     "audits",

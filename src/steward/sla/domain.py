@@ -764,22 +764,95 @@ class MonthlyReport:
 
 
 CSV_COLUMNS: Final = (
-    "month", "catalogue_version", "id", "category", "phase", "name", "type", "threshold_s",
-    "count", "met", "compliance", "target", "result", "median_s", "p95_s", "unpaired_ends",
-    "open_starts",
+    "month", "catalogue_version", "id", "name", "count", "met", "compliance", "target", "result",
+    "median_s", "p95_s", "unpaired_ends", "open_starts",
 )  # fmt: skip
 
 
-def report_csv_rows(report: MonthlyReport) -> list[list[str]]:
-    """One row per metric under :data:`CSV_COLUMNS` (the header is not included)."""
-    rows = []
-    for item in report.metrics:
-        data = item.as_json()
-        values: list[object] = [
-            report.month, report.catalogue_version, item.metric.id, item.metric.category.value,
-            item.metric.phase, item.metric.name, item.metric.type.value, item.metric.threshold_s,
-            item.count, item.met, data["compliance"], data["target"], data["result"],
-            data["median_s"], data["p95_s"], item.unpaired_ends, item.open_starts,
+def report_csv(data: Mapping[str, Any], names: Mapping[str, str] | None = None) -> str:
+    """A report's JSON (:meth:`MonthlyReport.as_json`, or a frozen published copy) as CSV, one
+    row per metric under :data:`CSV_COLUMNS`; ``names`` gives each metric id its name."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    quality = data.get("data_quality", {})
+    for item in data["metrics"]:
+        dq = quality.get(item["id"], {})
+        values = [
+            data["month"], data["catalogue_version"], item["id"], (names or {}).get(item["id"], ""),
+            item["count"], item["met"], item["compliance"], item["target"], item["result"],
+            item["median_s"], item["p95_s"], dq.get("unpaired_ends", ""), dq.get("open_starts", ""),
         ]  # fmt: skip
-        rows.append(["" if v is None else str(v) for v in values])
-    return rows
+        writer.writerow(["" if v is None else v for v in values])
+    return out.getvalue()
+
+
+# --- DUG review (R-SLA-2) --------------------------------------------------------------------
+
+
+class Overall(StrEnum):
+    """The DUG's overall finding on a month's report."""
+
+    SATISFACTORY = "satisfactory"
+    CONCERNS = "concerns"
+
+
+class Finding(StrEnum):
+    """The DUG's finding on one metric of a report."""
+
+    SATISFACTORY = "satisfactory"
+    CONCERN = "concern"
+    BREACH = "breach"
+
+
+@dataclass(frozen=True)
+class MetricFinding:
+    metric_id: str
+    finding: Finding
+    note: str = ""
+
+
+def check_review(
+    overall: str, findings: Sequence[tuple[str, str, str]], metric_ids: Iterable[str]
+) -> tuple[Overall, tuple[MetricFinding, ...]]:
+    """Validate a DUG review: the overall finding, and per metric ``(metric_id, finding, note)``.
+
+    Raises ValueError naming the field. A breach or a concern noted on a metric cannot sit under an
+    overall "satisfactory": the DUG's record must not contradict itself.
+    """
+    try:
+        verdict = Overall(overall)
+    except ValueError:
+        raise ValueError(
+            f"overall: {overall!r} is not one of {', '.join(o.value for o in Overall)}"
+        ) from None
+    known = set(metric_ids)
+    seen: set[str] = set()
+    result = []
+    for metric_id, finding, note in findings:
+        if metric_id not in known:
+            raise ValueError(f"findings.{metric_id}: no such metric in this report")
+        if metric_id in seen:
+            raise ValueError(f"findings.{metric_id}: given twice")
+        seen.add(metric_id)
+        try:
+            value = Finding(finding)
+        except ValueError:
+            raise ValueError(
+                f"findings.{metric_id}: {finding!r} is not one of "
+                f"{', '.join(f.value for f in Finding)}"
+            ) from None
+        if value is not Finding.SATISFACTORY and verdict is Overall.SATISFACTORY:
+            raise ValueError(
+                f"overall: cannot be satisfactory with a {value.value} noted on {metric_id}"
+            )
+        result.append(MetricFinding(metric_id, value, note.strip()))
+    return verdict, tuple(result)
+
+
+def month_is_over(month: Month, now: datetime) -> bool:
+    """A month can be reported on (published) only once it has ended, in UTC."""
+    return now >= month.end

@@ -212,3 +212,13 @@ def test_result_compares_compliance_with_target_exactly() -> None:
     assert metric.result(0, 0) is Result.NO_DATA
     assert _metric(MetricType.MAX, target="99.5").result(199, 200) is Result.MET
     assert _metric(MetricType.MAX, target="99.5").result(198, 200) is Result.MISSED
+
+
+def test_toml_export_loads_back_unchanged() -> None:
+    from steward.sla.domain import dump_catalogue_toml
+
+    text = dump_catalogue_toml(DEFAULT_CATALOGUE)
+    assert 'threshold = "72h"' in text or 'threshold = "3d"' in text
+    assert load_catalogue_toml(text) == DEFAULT_CATALOGUE
+    custom = load_catalogue_toml(GOOD_TOML)
+    assert load_catalogue_toml(dump_catalogue_toml(custom)) == custom

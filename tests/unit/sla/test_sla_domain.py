@@ -18,7 +18,7 @@ from steward.sla.domain import (
     Summary,
     from_us,
     month_range,
-    report_csv_rows,
+    report_csv,
     seconds,
     to_us,
 )
@@ -65,16 +65,51 @@ def test_summary_words() -> None:
     assert Summary(62, 65, 65).percent == 95.4
 
 
-def test_csv_rows_follow_the_columns() -> None:
+def test_csv_has_one_row_per_metric_under_the_columns() -> None:
+    import csv
+    import io
+
     metric = DEFAULT_CATALOGUE.metrics[0]
     report = MonthlyReport(
         Month(2026, 10), "1",
         (MetricResult(metric, 20, 19, 5_000_000, 59_000_000, 1, 2),),
         as_of=datetime(2026, 11, 1, tzinfo=UTC),
     )  # fmt: skip
-    (row,) = report_csv_rows(report)
+    text = report_csv(report.as_json(), {metric.id: metric.name})
+    header, row = list(csv.reader(io.StringIO(text)))
+    assert tuple(header) == CSV_COLUMNS
     values = dict(zip(CSV_COLUMNS, row, strict=True))
-    assert values["id"] == "cat1-ticket-confirmation"
+    assert values["id"] == "cat1-ticket-confirmation" and values["name"].startswith(
+        "Request received"
+    )
     assert (values["count"], values["met"], values["compliance"]) == ("20", "19", "95.0")
     assert (values["result"], values["median_s"], values["p95_s"]) == ("met", "5", "59")
     assert (values["unpaired_ends"], values["open_starts"]) == ("1", "2")
+
+
+def test_review_checks_overall_and_findings_R_SLA_2() -> None:
+    from steward.sla.domain import Finding, Overall, check_review
+
+    ids = ["a", "b"]
+    verdict, findings = check_review(
+        "concerns", [("a", "breach", " late "), ("b", "satisfactory", "")], ids
+    )
+    assert verdict is Overall.CONCERNS
+    assert findings[0].finding is Finding.BREACH and findings[0].note == "late"
+    with pytest.raises(
+        ValueError, match="overall: cannot be satisfactory with a breach noted on a"
+    ):
+        check_review("satisfactory", [("a", "breach", "")], ids)
+    with pytest.raises(ValueError, match=r"findings\.zz: no such metric"):
+        check_review("concerns", [("zz", "breach", "")], ids)
+    with pytest.raises(ValueError, match=r"findings\.a: 'awful' is not one of"):
+        check_review("concerns", [("a", "awful", "")], ids)
+    with pytest.raises(ValueError, match="overall: 'fine' is not one of"):
+        check_review("fine", [], ids)
+
+
+def test_a_month_is_over_at_its_utc_end() -> None:
+    from steward.sla.domain import month_is_over
+
+    assert not month_is_over(Month(2026, 10), datetime(2026, 10, 31, 23, 59, tzinfo=UTC))
+    assert month_is_over(Month(2026, 10), datetime(2026, 11, 1, tzinfo=UTC))
