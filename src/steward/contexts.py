@@ -23,6 +23,8 @@ CONTEXTS: list[str] = [
     "reviews",
     "changes",
     "disputes",
+    "systemic",
+    "ballots",
 ]
 
 
@@ -44,8 +46,12 @@ PERIODIC_TASKS: list[PeriodicTask] = [
     PeriodicTask("governance-terms-ending", "steward.governance.service:remind_terms_ending", 86400),
     PeriodicTask("audits-next-due", "steward.audits.service:remind_next_audit", 86400),
     PeriodicTask("reviews-next-due", "steward.reviews.service:remind_next_review", 86400),
-    PeriodicTask("changes-close-periods", "steward.changes.service:close_due_periods", 300),
+    PeriodicTask("changes-periodic", "steward.changes.service:periodic", 300),
     PeriodicTask("disputes-deadlines", "steward.disputes.service:run_deadlines", 900),
+    PeriodicTask("systemic-detect", "steward.systemic.service:detect", 3600),
+    PeriodicTask("systemic-overdue", "steward.systemic.service:remind_due", 86400),
+    PeriodicTask("ballots-close", "steward.ballots.service:close_due", 60),
+    PeriodicTask("ballots-remind", "steward.ballots.service:remind_closing", 3600),
 ]
 
 

@@ -354,7 +354,7 @@ def audit_signal(finding: AuditFinding) -> Signal:
         summary=f"Audit #{finding.audit_id} finding: {finding.title}",
         observed_at=finding.recorded_at,
         evidence=(
-            Evidence(EvidenceKind.AUDIT_FINDING, str(finding.id), finding.title),
+            Evidence(EvidenceKind.AUDIT_FINDING, f"{finding.audit_id}/{finding.id}", finding.title),
             Evidence(EvidenceKind.AUDIT, str(finding.audit_id), f"Audit #{finding.audit_id}"),
         ),
     )

@@ -174,7 +174,7 @@ def test_sla_extreme_event_fires_at_the_gap_not_below_R_SYS_1() -> None:
 def test_audit_finding_is_a_signal_with_links_R_SYS_1() -> None:
     s = d.audit_signal(d.AuditFinding(4, 2, "Change log gaps", NOW))
     assert s.kind is SignalKind.AUDIT_FINDING and s.key == "audit_finding:4"
-    assert {(e.kind.value, e.ref) for e in s.evidence} == {("audit_finding", "4"), ("audit", "2")}
+    assert {(e.kind.value, e.ref) for e in s.evidence} == {("audit_finding", "2/4"), ("audit", "2")}
 
 
 def test_member_proposal_needs_reasoning_and_cites_evidence_R_SYS_1() -> None:

@@ -1,0 +1,155 @@
+"""Every query of the systemic context.
+
+Reads shown to people start from :func:`readable_signals` or :func:`readable_reviews`, which apply
+who may see what: signals are for the DUG; urgent reviews for the DUG and the IFM, and for the
+appointed experts, the mediator and the IAP once engaged. Detection also reads other contexts'
+published or DUG-visible figures (lodging moments of disputes, published SLA reports, audit
+findings) — ids and numbers only, never a dispute's confidential content.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, false, or_, select, update
+from sqlalchemy.orm import Session
+
+from steward.accounts.principal import Principal
+from steward.authz import Permission
+from steward.events import AuditEvent
+from steward.systemic.domain import Stage
+from steward.systemic.models import Expert, Milestone, Review, Signal
+
+MEDIATION_ONWARDS = (Stage.MEDIATION.value, Stage.IAP.value, Stage.REMEDY_PERIOD.value)
+
+
+def readable_signals(principal: Principal) -> Select[Signal]:
+    if principal.has(Permission.SYSTEMIC_READ):
+        return select(Signal)
+    return select(Signal).where(false())
+
+
+def readable_reviews(principal: Principal) -> Select[Review]:
+    stmt = select(Review)
+    if principal.has(Permission.SYSTEMIC_READ) or principal.has(Permission.SYSTEMIC_ENGAGE):
+        return stmt
+    conditions: list[ColumnElement[bool]] = []
+    if principal.has(Permission.SYSTEMIC_ADVISE) and principal.user_id is not None:
+        conditions.append(Review.id.in_(select(Expert.review_id).where(Expert.user_id == principal.user_id)))
+    if principal.has(Permission.SYSTEMIC_MEDIATE):
+        conditions.append(Review.stage.in_(MEDIATION_ONWARDS) | (Review.previous_attempts_report != ""))
+    if principal.has(Permission.SYSTEMIC_ADJUDICATE):
+        conditions.append(Review.stage.in_((Stage.IAP.value, Stage.REMEDY_PERIOD.value))
+                          | Review.iap_finding.is_not(None))
+    return stmt.where(or_(*conditions)) if conditions else stmt.where(false())
+
+
+def signals(session: Session, principal: Principal, state: str | None = None) -> list[Signal]:
+    stmt = readable_signals(principal)
+    if state:
+        stmt = stmt.where(Signal.state == state)
+    return list(session.scalars(stmt.order_by(Signal.detected_at.desc(), Signal.id.desc())))
+
+
+def signal(session: Session, principal: Principal, signal_id: int) -> Signal | None:
+    return session.scalar(readable_signals(principal).where(Signal.id == signal_id))
+
+
+def signal_keys(session: Session) -> set[str]:
+    return set(session.scalars(select(Signal.key)))
+
+
+def reviews(session: Session, principal: Principal) -> list[Review]:
+    return list(session.scalars(readable_reviews(principal).order_by(Review.id.desc())))
+
+
+def review(session: Session, principal: Principal, review_id: int) -> Review | None:
+    return session.scalar(readable_reviews(principal).where(Review.id == review_id))
+
+
+def review_by_id(session: Session, review_id: int) -> Review | None:
+    """Unscoped: for other contexts' eligibility checks (no content is shown from it)."""
+    return session.get(Review, review_id)
+
+
+def review_for_signal(session: Session, signal_id: int) -> Review | None:
+    return session.scalar(select(Review).where(Review.signal_id == signal_id))
+
+
+def compare_and_set(session: Session, row: Review, **values: Any) -> bool:
+    """Change a review only if nobody changed it since it was read (version check)."""
+    result = session.execute(
+        update(Review)
+        .where(Review.id == row.id, Review.version == row.version)
+        .values(version=row.version + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if int(getattr(result, "rowcount", 0)) != 1:
+        return False
+    session.refresh(row)
+    return True
+
+
+def signal_compare_and_set(session: Session, row: Signal, **values: Any) -> bool:
+    result = session.execute(
+        update(Signal)
+        .where(Signal.id == row.id, Signal.version == row.version)
+        .values(version=row.version + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if int(getattr(result, "rowcount", 0)) != 1:
+        return False
+    session.refresh(row)
+    return True
+
+
+def timeline(session: Session, review_id: int) -> list[AuditEvent]:
+    stmt = (select(AuditEvent)
+            .where(AuditEvent.subject_type == "urgent-review", AuditEvent.subject_id == str(review_id))
+            .order_by(AuditEvent.id))
+    return list(session.scalars(stmt))
+
+
+def overdue_items(session: Session, today: date) -> list[Milestone]:
+    stmt = (select(Milestone)
+            .join(Review, Review.id == Milestone.review_id)
+            .where(Milestone.done_on.is_(None), Milestone.due < today, Milestone.reminded.is_(False),
+                   Review.stage != Stage.CLOSED.value))
+    return list(session.scalars(stmt))
+
+
+# ----------------------------------------------------------------------------- detection inputs
+
+
+def lodged_disputes(session: Session) -> list[tuple[int, datetime]]:
+    """(id, lodged_at) of every dispute lodged with the DUG (R-DSP-3)."""
+    from steward.disputes.models import DisputeCase
+
+    rows = session.execute(select(DisputeCase.id, DisputeCase.lodged_at).where(DisputeCase.lodged_at.is_not(None)))
+    return [(i, at) for i, at in rows if at is not None]
+
+
+def sla_month_results(session: Session) -> list[tuple[str, str, float | None, float]]:
+    """(metric id, month YYYY-MM, compliance, target) from every published monthly report."""
+    from steward.sla import repository as sla_repository
+
+    found = []
+    for report in sla_repository.published_reports(session):
+        for m in report.content.get("metrics", []):
+            compliance = m.get("compliance")
+            found.append((str(m["id"]), report.month,
+                          None if compliance is None else float(compliance), float(m["target"])))
+    return found
+
+
+def audit_findings(session: Session) -> list[tuple[int, int, str, datetime]]:
+    """(finding id, audit id, title, report submitted at) of every submitted audit report."""
+    from steward.audits.models import Audit, AuditFinding
+
+    rows = session.execute(
+        select(AuditFinding.id, AuditFinding.audit_id, AuditFinding.title, Audit.submitted_at)
+        .join(Audit, Audit.id == AuditFinding.audit_id)
+        .where(Audit.submitted_at.is_not(None))
+    )
+    return [(f, a, t, at) for f, a, t, at in rows if at is not None]

@@ -1,0 +1,466 @@
+"""Systemic failure use cases: detection (R-SYS-1) and urgent reviews (R-SYS-2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from steward.accounts import repository as accounts_repository
+from steward.accounts.principal import Principal
+from steward.authz import Permission
+from steward.config import Settings, get_settings
+from steward.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from steward.events import record_event, record_publication
+from steward.outbox import enqueue_email
+from steward.registry import repository as registry_repository
+from steward.systemic import domain, repository
+from steward.systemic.domain import (
+    Action,
+    Actor,
+    Evidence,
+    EvidenceKind,
+    IapFinding,
+    Outcome,
+    SignalKind,
+    SignalState,
+    Stage,
+    SystemicError,
+    Thresholds,
+)
+from steward.systemic.models import Evidence as EvidenceRow
+from steward.systemic.models import Expert, Milestone, Review, Signal
+
+SUBJECT = "urgent-review"
+
+
+def _invalid(err: SystemicError) -> Invalid:
+    return Invalid(err.message, field=err.field)
+
+
+def thresholds(settings: Settings | None = None) -> Thresholds:
+    s = settings or get_settings()
+    try:
+        return Thresholds(
+            dispute_count=s.systemic_dispute_count, dispute_window_days=s.systemic_dispute_window_days,
+            ewma_lambda=s.systemic_ewma_lambda, ewma_width=s.systemic_ewma_width,
+            period_days=s.systemic_period_days, baseline_periods=s.systemic_baseline_periods,
+            min_baseline_periods=min(4, s.systemic_baseline_periods),
+            min_rise_count=s.systemic_min_rise_count, consecutive_misses=s.systemic_consecutive_misses,
+            extreme_gap_points=s.systemic_extreme_gap_points,
+        )
+    except SystemicError as err:
+        raise Invalid(f"setting STEWARD_SYSTEMIC_{(err.field or '').upper()}: {err.message}") from None
+
+
+def evidence_link(kind: str, ref: str) -> str | None:
+    """Where a piece of evidence lives in Steward (None when it has no page)."""
+    if kind == EvidenceKind.DISPUTE.value:
+        return f"/disputes/{ref}"
+    if kind == EvidenceKind.SLA_MONTH.value:
+        return f"/sla?month={ref.split('/')[0]}"
+    if kind == EvidenceKind.AUDIT.value:
+        return f"/audits/{ref}"
+    if kind == EvidenceKind.AUDIT_FINDING.value:
+        audit, _, finding = ref.partition("/")
+        return f"/audits/{audit}#finding-{finding}"
+    if kind == EvidenceKind.PROPOSAL.value:
+        return f"/systemic/signals/{ref}"
+    if kind == EvidenceKind.LINK.value:
+        return ref
+    return None
+
+
+def _evidence_json(items: tuple[Evidence, ...] | list[Evidence]) -> list[dict[str, str]]:
+    return [{"kind": e.kind.value, "ref": e.ref, "label": e.label} for e in items]
+
+
+def _dug_users(session: Session) -> dict[int, str]:
+    users: dict[int, str] = {}
+    for role in ("dug_chair", "dug_member", "dug_liaison"):
+        for u in accounts_repository.users_with_role(session, role):
+            users[u.id] = u.email
+    return users
+
+
+def _notify(session: Session, addresses: dict[int, str], subject: str, text: str, key: str) -> None:
+    base = get_settings().base_url.rstrip("/")
+    for user_id, email in sorted(addresses.items()):
+        enqueue_email(session, email, subject, text.replace("{base}", base), key=f"{key}:user{user_id}")
+
+
+# ============================================================================ detection
+
+
+def detect(session: Session, now: datetime) -> str:
+    """Periodic: run every detection rule over the current data; store each new signal once
+    (by its key) and tell the DUG. Idempotent."""
+    t = thresholds()
+    found: list[domain.Signal] = []
+    disputes = [domain.LodgedDispute(i, at) for i, at in repository.lodged_disputes(session)]
+    found += domain.dispute_count_signals(disputes, t, now)
+    _chart, rise = domain.dispute_rise_signal(disputes, t, now)
+    if rise is not None:
+        found.append(rise)
+    months = [domain.MonthResult(metric, date.fromisoformat(f"{month}-01"), compliance, target,
+                                 ref=f"{month}/{metric}")
+              for metric, month, compliance, target in repository.sla_month_results(session)]
+    found += domain.sla_signals(months, t)
+    found += [domain.audit_signal(domain.AuditFinding(f, a, title, at))
+              for f, a, title, at in repository.audit_findings(session)]
+    known = repository.signal_keys(session)
+    new = [s for s in found if s.key not in known]
+    for s in new:
+        _store(session, s, now)
+    return f"{len(new)} new signals" if new else "no new signal"
+
+
+def _store(session: Session, s: domain.Signal, now: datetime, actor: Principal | None = None,
+           reasoning: str = "") -> Signal:
+    row = Signal(kind=s.kind.value, key=s.key, summary=s.summary, observed_at=s.observed_at,
+                 detected_at=now, evidence=_evidence_json(s.evidence), measures=dict(s.measures),
+                 reasoning=reasoning, proposed_by_id=actor.user_id if actor else None,
+                 state=SignalState.OPEN.value)
+    session.add(row)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict("this signal was just recorded by someone else") from None
+    record_event(session, "systemic-signal:raised", actor=actor, subject_type="systemic-signal",
+                 subject_id=row.id, data={"kind": row.kind, "key": row.key})
+    _notify(session, _dug_users(session), f"[Steward] Possible systemic failure: {SignalKind(row.kind).label}",
+            f"{row.summary}\n\nEvidence and the DUG's options:\n{{base}}/systemic/signals/{row.id}\n",
+            key=f"systemic-signal:{row.id}")
+    return row
+
+
+def propose(session: Session, actor: Principal, *, title: str, reasoning: str, evidence: str,
+            now: datetime) -> Signal:
+    """(d) A DUG member proposes that there may be a systemic failure, citing evidence."""
+    actor.require(Permission.SYSTEMIC_PROPOSE)
+    try:
+        cited = domain.parse_evidence_refs(evidence)
+        domain.proposal_signal(0, title, reasoning, cited, now)
+    except SystemicError as err:
+        raise _invalid(err) from None
+    row = Signal(kind=SignalKind.PROPOSAL.value, key=f"proposal:pending:{now.timestamp()}:{actor.user_id}",
+                 summary="", observed_at=now, detected_at=now, reasoning=reasoning.strip(),
+                 proposed_by_id=actor.user_id, state=SignalState.OPEN.value)
+    session.add(row)
+    session.flush()
+    s = domain.proposal_signal(row.id, title, reasoning, cited, now)
+    row.key, row.summary, row.evidence = s.key, s.summary, _evidence_json(s.evidence)
+    session.flush()
+    record_event(session, "systemic-signal:proposed", actor=actor, subject_type="systemic-signal",
+                 subject_id=row.id, data={"title": s.summary})
+    _notify(session, _dug_users(session), f"[Steward] Proposal: possible systemic failure — {s.summary}",
+            f"A DUG member proposes an urgent review.\n\n{{base}}/systemic/signals/{row.id}\n",
+            key=f"systemic-signal:{row.id}")
+    return row
+
+
+def get_signal(session: Session, principal: Principal, signal_id: int) -> Signal:
+    row = repository.signal(session, principal, signal_id)
+    if row is None:
+        raise NotFound(f"no signal #{signal_id}")
+    return row
+
+
+def dismiss(session: Session, actor: Principal, signal_id: int, reason: str) -> Signal:
+    """The DUG decides a signal needs no urgent review; the reason is recorded."""
+    actor.require(Permission.SYSTEMIC_MANAGE)
+    row = get_signal(session, actor, signal_id)
+    if row.state != SignalState.OPEN.value:
+        raise Conflict("only an open signal can be dismissed")
+    if len(reason.strip()) < 10:
+        raise Invalid("give the reason (at least 10 characters)", field="reason")
+    if not repository.signal_compare_and_set(session, row, state=SignalState.DISMISSED.value,
+                                             dismissed_reason=reason.strip()):
+        raise Conflict("the signal was changed by someone else; reload")
+    record_event(session, "systemic-signal:dismissed", actor=actor, subject_type="systemic-signal",
+                 subject_id=row.id, data={"reason": reason.strip()})
+    return row
+
+
+# ============================================================================ urgent reviews
+
+
+def review_by_id(session: Session, review_id: int) -> Review | None:
+    return repository.review_by_id(session, review_id)
+
+
+def escalation_eligible(review: Review) -> bool:
+    return domain.escalation_eligible(Outcome(review.outcome) if review.outcome else None)
+
+
+def get_review(session: Session, principal: Principal, review_id: int) -> Review:
+    row = repository.review(session, principal, review_id)
+    if row is None:
+        raise NotFound(f"no urgent review #{review_id}")
+    return row
+
+
+def _today(now: datetime) -> date:
+    return now.astimezone(UTC).date()
+
+
+def facts(row: Review) -> domain.ReviewFacts:
+    def ms(kind: str) -> tuple[domain.Milestone, ...]:
+        return tuple(domain.Milestone(m.title, m.due, m.done_on) for m in row.milestones if m.kind == kind)
+
+    return domain.ReviewFacts(
+        stage=Stage(row.stage),
+        experts=tuple(domain.Expert(e.name, tuple(e.expertise), e.organisation_id) for e in row.experts),
+        evidence_count=sum(1 for e in row.evidence if e.kind == "evidence"),
+        findings=row.findings, milestones=ms("remediation"), critical=row.critical,
+        steps=ms("long_term"), previous_attempts_report=row.previous_attempts_report,
+        remedy_due=row.remedy_due,
+    )
+
+
+def open_review(session: Session, actor: Principal, signal_id: int, *, title: str,
+                operator_org_id: int | None = None, now: datetime) -> Review:
+    """The DUG, by a passed decision, determines a significant or systemic failure and opens the
+    urgent review (R-SYS-1, R-SYS-2)."""
+    actor.require(Permission.SYSTEMIC_MANAGE)
+    signal = get_signal(session, actor, signal_id)
+    if signal.state != SignalState.OPEN.value:
+        raise Conflict("this signal was dismissed or already led to an urgent review")
+    title = " ".join(title.split())
+    if not title:
+        raise Invalid("give the review a title", field="title")
+    if operator_org_id is not None and registry_repository.organisation_by_id(session, operator_org_id) is None:
+        raise Invalid(f"no organisation #{operator_org_id}", field="operator_org_id")
+    from steward.governance import service as governance
+
+    motion = governance.require_decision(session, "determine_systemic_failure", "systemic-signal", signal.id)
+    if not repository.signal_compare_and_set(session, signal, state=SignalState.REVIEW.value):
+        raise Conflict("the signal was changed by someone else; reload")
+    row = Review(title=title[:300], signal_id=signal.id, decision_motion_id=motion.id,
+                 operator_org_id=operator_org_id, stage=Stage.DETERMINED.value, opened_at=now,
+                 opened_by_id=actor.user_id)
+    session.add(row)
+    session.flush()
+    record_event(session, "urgent-review:opened", actor=actor, subject_type=SUBJECT, subject_id=row.id,
+                 data={"signal": signal.id, "motion": motion.id, "title": row.title})
+    _notify(session, _dug_users(session), f"[Steward] Urgent review #{row.id} opened: {row.title}",
+            f"The DUG determined a significant or systemic failure.\n\n{{base}}/systemic/reviews/{row.id}\n",
+            key=f"urgent-review:{row.id}:opened")
+    return row
+
+
+PERMISSION_OF: dict[Actor, Permission] = {
+    Actor.DUG: Permission.SYSTEMIC_MANAGE,
+    Actor.EXPERT: Permission.SYSTEMIC_ADVISE,
+    Actor.MEDIATOR: Permission.SYSTEMIC_MEDIATE,
+    Actor.IAP: Permission.SYSTEMIC_ADJUDICATE,
+}
+
+
+def _check_actor(actor: Principal, row: Review, action: Action) -> None:
+    who = domain.actor_of(Stage(row.stage), action)
+    if action is Action.ADD_EVIDENCE and (actor.has(Permission.SYSTEMIC_ENGAGE) or actor.has(Permission.SYSTEMIC_MANAGE)):
+        return  # the IFM and the DUG bring evidence to the root-cause engagement too
+    actor.require(PERMISSION_OF[who])
+    if who is Actor.EXPERT and not any(e.user_id == actor.user_id for e in row.experts):
+        raise Forbidden("only the experts appointed to this review may do this")
+
+
+def available_actions(principal: Principal, row: Review) -> list[Action]:
+    """The actions this person may take now (for pages and the API)."""
+    seen: list[Action] = []
+    for t in domain.actions_from(Stage(row.stage)):
+        if t.action in seen:
+            continue
+        try:
+            _check_actor(principal, row, t.action)
+        except (Forbidden, Unauthenticated, SystemicError):
+            continue
+        seen.append(t.action)
+    return seen
+
+
+@dataclass
+class ActInput:
+    """Everything an action may take; each action reads only its own fields."""
+
+    text: str = ""
+    name: str = ""
+    expertise: str = ""
+    organisation_id: int | None = None
+    user_email: str = ""
+    declaration: str = ""
+    milestones: str = ""
+    milestone_id: int | None = None
+    critical: bool | None = None
+    finding: str = ""
+    ref: str = ""
+
+
+def _require_decision(session: Session, kind: str, row: Review) -> int:
+    from steward.governance import service as governance
+
+    return governance.require_decision(session, kind, SUBJECT, row.id).id
+
+
+def act(session: Session, actor: Principal, review_id: int, action: str, inp: ActInput,
+        now: datetime) -> Review:
+    """Take one step of the urgent review ladder (the transition table in the domain)."""
+    try:
+        act_ = Action(action)
+    except ValueError:
+        raise Invalid(f"unknown action '{action}'", field="action") from None
+    row = get_review(session, actor, review_id)
+    today = _today(now)
+    try:
+        domain.actor_of(Stage(row.stage), act_)
+    except SystemicError as err:
+        raise Conflict(err.message) from None
+    _check_actor(actor, row, act_)
+    data: dict[str, Any] = {}
+    changes: dict[str, Any] = {}
+    try:
+        if act_ is Action.APPOINT_EXPERT:
+            data = _appoint_expert(session, row, inp, now)
+        elif act_ is Action.ADD_EVIDENCE:
+            if len(inp.text.strip()) < 5:
+                raise SystemicError("describe the evidence", "text")
+            kind = "evidence"
+            session.add(EvidenceRow(review_id=row.id, kind=kind, ref=inp.ref.strip(), text=inp.text.strip(),
+                                    added_by_id=actor.user_id,
+                                    added_by_label=actor.user.email if actor.user else "system", added_at=now))
+            data = {"ref": inp.ref.strip()}
+        elif act_ is Action.RECORD_FINDINGS:
+            domain.transition(facts(row), act_)
+            if len(inp.text.strip()) < 10:
+                raise SystemicError("record the findings (at least 10 characters)", "text")
+            changes["findings"] = inp.text.strip()
+        elif act_ is Action.AGREE_REMEDIATION:
+            plan = domain.parse_milestones(inp.milestones)
+            domain.check_plan(plan, today)
+            for m in plan:
+                session.add(Milestone(review_id=row.id, kind="remediation", title=m.title, due=m.due))
+            session.flush()
+            session.refresh(row)
+            data = {"milestones": [{"title": m.title, "due": m.due.isoformat()} for m in plan]}
+        elif act_ is Action.ADD_STEP:
+            steps = domain.parse_milestones(inp.milestones)
+            domain.check_plan(steps, today)
+            for m in steps:
+                session.add(Milestone(review_id=row.id, kind="long_term", title=m.title, due=m.due))
+            data = {"steps": [{"title": m.title, "due": m.due.isoformat()} for m in steps]}
+        elif act_ in (Action.COMPLETE_MILESTONE, Action.COMPLETE_STEP):
+            kind = "remediation" if act_ is Action.COMPLETE_MILESTONE else "long_term"
+            item = next((m for m in row.milestones if m.id == inp.milestone_id and m.kind == kind), None)
+            if item is None:
+                raise SystemicError("choose one of this review's open items", "milestone_id")
+            if item.done_on is not None:
+                raise SystemicError(f"'{item.title}' is already completed", "milestone_id")
+            item.done_on, item.note = today, inp.text.strip()
+            data = {"item": item.title, "on_time": today <= item.due}
+        elif act_ is Action.ADVISE:
+            if len(inp.text.strip()) < 10:
+                raise SystemicError("give the experts' advice (at least 10 characters)", "text")
+            changes.update(critical=inp.critical, advice=inp.text.strip())
+            data = {"critical": inp.critical}
+        elif act_ is Action.ENGAGE_MEDIATOR:
+            data = {"motion": _require_decision(session, "engage_mediator", row)}
+            changes["previous_attempts_report"] = inp.text.strip()
+        elif act_ is Action.ENGAGE_IAP:
+            data = {"motion": _require_decision(session, "engage_iap", row)}
+        elif act_ is Action.MEDIATION_AGREED:
+            if len(inp.text.strip()) < 10:
+                raise SystemicError("record what was agreed (at least 10 characters)", "text")
+            session.add(EvidenceRow(review_id=row.id, kind="mediation", text=inp.text.strip(),
+                                    added_by_id=actor.user_id, added_at=now,
+                                    added_by_label=actor.user.email if actor.user else "system"))
+        elif act_ is Action.IAP_DECISION:
+            try:
+                finding = IapFinding(inp.finding)
+            except ValueError:
+                raise SystemicError("the finding is no_breach, remediable or not_remediable", "finding") from None
+            if len(inp.text.strip()) < 10:
+                raise SystemicError("record the IAP's decision (at least 10 characters)", "text")
+            changes.update(iap_finding=finding.value, iap_decision=inp.text.strip())
+            if finding is IapFinding.REMEDIABLE:
+                changes["remedy_due"] = today + timedelta(days=get_settings().systemic_iap_remedy_days)
+            data = {"finding": finding.value, "binds": domain.bound_parties(row.operator_org_id is not None)}
+        session.flush()
+        session.refresh(row)
+        f = facts(row)
+        if act_ is Action.ENGAGE_MEDIATOR:
+            f = domain.ReviewFacts(**{**f.__dict__, "previous_attempts_report": inp.text})
+        stage, outcome = domain.transition(
+            f, act_, critical=inp.critical,
+            iap_finding=IapFinding(inp.finding) if act_ is Action.IAP_DECISION else None, today=today)
+    except SystemicError as err:
+        raise _invalid(err) from None
+    if stage is not Stage(row.stage) or changes:
+        if stage is Stage.CLOSED:
+            changes.update(outcome=outcome.value if outcome else None, closed_at=now)
+        if not repository.compare_and_set(session, row, stage=stage.value, **changes):
+            raise Conflict("the urgent review was changed by someone else; reload")
+    public = act_ is Action.IAP_DECISION
+    record_event(session, f"urgent-review:{act_.value.replace('_', '-')}", actor=actor, subject_type=SUBJECT,
+                 subject_id=row.id, data={**data, "stage": stage.value,
+                                          **({"outcome": outcome.value} if outcome else {})}, public=public)
+    if act_ is Action.IAP_DECISION:
+        record_publication(session, "iap-finding", f"IAP finding on urgent review #{row.id}: {row.title}",
+                           f"/systemic/reviews/{row.id}",
+                           {"review": row.id, "finding": row.iap_finding, "decision": row.iap_decision,
+                            "binds": data["binds"], "remedy_due": row.remedy_due.isoformat() if row.remedy_due else None},
+                           actor=actor, summary=f"Finding: {row.iap_finding}")
+    _notify_stage(session, row, act_)
+    return row
+
+
+def _appoint_expert(session: Session, row: Review, inp: ActInput, now: datetime) -> dict[str, Any]:
+    _require_decision(session, "appoint_experts", row)
+    expertise = tuple(x.strip() for x in inp.expertise.replace(";", ",").split(",") if x.strip())
+    org = registry_repository.organisation_by_id(session, inp.organisation_id) if inp.organisation_id else None
+    if inp.organisation_id and org is None:
+        raise SystemicError(f"no organisation #{inp.organisation_id}", "organisation_id")
+    user_id = None
+    if inp.user_email.strip():
+        user = accounts_repository.user_by_email(session, inp.user_email.strip().lower())
+        if user is None:
+            raise SystemicError(f"no user {inp.user_email.strip()}", "user_email")
+        user_id = user.id
+    conflict = domain.conflict_of(org.id if org else None, org.kind if org else None,
+                                  bool(org and org.affiliated_with_ifm), inp.declaration)
+    domain.check_expert(domain.Expert(inp.name, expertise, org.id if org else None, conflict))
+    session.add(Expert(review_id=row.id, name=inp.name.strip(), expertise=list(expertise),
+                       organisation_id=org.id if org else None, user_id=user_id,
+                       declaration=inp.declaration.strip(), appointed_at=now))
+    return {"expert": inp.name.strip(), "expertise": list(expertise)}
+
+
+def _notify_stage(session: Session, row: Review, action: Action) -> None:
+    addresses = _dug_users(session)
+    for e in row.experts:
+        if e.user_id is not None:
+            user = accounts_repository.user_by_id(session, e.user_id)
+            if user is not None and user.active:
+                addresses[user.id] = user.email
+    _notify(session, addresses, f"[Steward] Urgent review #{row.id}: {Stage(row.stage).label}",
+            f"{row.title}\nStep taken: {action.value.replace('_', ' ')}\n\n{{base}}/systemic/reviews/{row.id}\n",
+            key=f"urgent-review:{row.id}:v{row.version}:{action.value}")
+
+
+def remind_due(session: Session, now: datetime) -> str:
+    """Periodic: tell the DUG and the experts once about each overdue milestone or step."""
+    items = repository.overdue_items(session, _today(now))
+    for m in items:
+        review = repository.review_by_id(session, m.review_id)
+        assert review is not None
+        addresses = _dug_users(session)
+        _notify(session, addresses, f"[Steward] Overdue in urgent review #{review.id}: {m.title}",
+                f"'{m.title}' was due {m.due}.\n\n{{base}}/systemic/reviews/{review.id}\n",
+                key=f"urgent-review:{review.id}:overdue:{m.id}")
+        m.reminded = True
+    session.flush()
+    return f"{len(items)} overdue reminders"
