@@ -35,7 +35,10 @@ def test_convene_an_iprt_and_appoint_its_members(live_server, page, make):
         appoint(f"Customer {i}", "registry_customer", operators[i].id)
     assert "Registry customer (ccTLD / gTLD): 0 seat(s) vacant" not in page.content()
     appoint("Ninth Customer", "registry_customer", operators[8].id)
-    assert "All 8 Registry customer (ccTLD / gTLD) seat(s) are filled" in page.get_by_role("alert").inner_text()
+    assert (
+        "All 8 Registry customer (ccTLD / gTLD) seat(s) are filled"
+        in page.get_by_role("alert").inner_text()
+    )
     for acr, org in bodies.items():
         appoint(f"{acr} Representative", acr.lower(), org.id)
     appoint("Independent Counsel", "other", None)

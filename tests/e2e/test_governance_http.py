@@ -19,8 +19,14 @@ def seat(user: Any, seat: str = "voting", community: str = "cctld", chair: bool 
         admin = accounts_repo.user_by_email(s, "root@test.example")
         assert admin is not None
         governance.add_member(
-            s, Principal.of(admin), user_id=user.id, seat=seat, community=community,
-            technical_experience="Runs an authoritative DNS platform", term_start=TERM, is_chair=chair,
+            s,
+            Principal.of(admin),
+            user_id=user.id,
+            seat=seat,
+            community=community,
+            technical_experience="Runs an authoritative DNS platform",
+            term_start=TERM,
+            is_chair=chair,
         )
 
 
@@ -60,7 +66,13 @@ def test_public_pages_show_members_schedules_and_decisions(client, make):
     roster = client.get("/api/v1/governance/members").json()
     assert roster["complete"] is True and len(roster["members"]) == 10
     schedule = client.get("/api/v1/reviews/schedule").json()
-    assert schedule[0] == {"number": 1, "due": "2019-10-01", "status": "overdue", "overdue": True, "record_id": None}
+    assert schedule[0] == {
+        "number": 1,
+        "due": "2019-10-01",
+        "status": "overdue",
+        "overdue": True,
+        "record_id": None,
+    }
     assert d["voters"]
 
 
@@ -68,10 +80,17 @@ def test_composition_error_is_shown_on_the_form_and_changes_nothing(client, make
     d = dug(make)
     extra = make.user("dug_member", org=make.org("Registry X"), email="x@dug.test")
     login(client, d["voters"][0])
-    response = post_form(client, "/governance/members", {
-        "user_id": extra.id, "seat": "voting", "community": "gtld",
-        "technical_experience": "DNSSEC", "term_start": "2026-01-01",
-    })
+    response = post_form(
+        client,
+        "/governance/members",
+        {
+            "user_id": extra.id,
+            "seat": "voting",
+            "community": "gtld",
+            "technical_experience": "DNSSEC",
+            "term_start": "2026-01-01",
+        },
+    )
     assert response.status_code == 422
     assert "9 voting members" in response.text and "8 voting seats" in response.text
     assert len(client.get("/api/v1/governance/members").json()["members"]) == 10
@@ -80,18 +99,36 @@ def test_composition_error_is_shown_on_the_form_and_changes_nothing(client, make
 def test_motion_vote_over_the_api_states_the_rule(client, make):
     d = dug(make)
     chair = bearer(make, d["voters"][0])
-    created = client.post("/api/v1/governance/motions", headers=chair, json={
-        "kind": "agree_technical_plan", "title": "Agree the DNSSEC algorithm roll plan", "text": "As circulated.",
-    })
+    created = client.post(
+        "/api/v1/governance/motions",
+        headers=chair,
+        json={
+            "kind": "agree_technical_plan",
+            "title": "Agree the DNSSEC algorithm roll plan",
+            "text": "As circulated.",
+        },
+    )
     assert created.status_code == 201, created.text
     mid = created.json()["id"]
-    liaison = client.post(f"/api/v1/governance/motions/{mid}/votes", headers=bearer(make, d["liaisons"][0]), json={"choice": "yes"})
+    liaison = client.post(
+        f"/api/v1/governance/motions/{mid}/votes",
+        headers=bearer(make, d["liaisons"][0]),
+        json={"choice": "yes"},
+    )
     assert liaison.status_code == 403
     assert liaison.headers["content-type"].startswith("application/problem+json")
-    comment = client.post(f"/api/v1/governance/motions/{mid}/comments", headers=bearer(make, d["liaisons"][0]), json={"text": "IETF supports."})
+    comment = client.post(
+        f"/api/v1/governance/motions/{mid}/comments",
+        headers=bearer(make, d["liaisons"][0]),
+        json={"text": "IETF supports."},
+    )
     assert comment.status_code == 201
     for i, choice in enumerate(["yes", "yes", "no", "yes", "abstain"]):
-        r = client.post(f"/api/v1/governance/motions/{mid}/votes", headers=bearer(make, d["voters"][i]), json={"choice": choice})
+        r = client.post(
+            f"/api/v1/governance/motions/{mid}/votes",
+            headers=bearer(make, d["voters"][i]),
+            json={"choice": choice},
+        )
         assert r.status_code == 201, r.text
     closed = client.post(f"/api/v1/governance/motions/{mid}/close", headers=chair)
     body = closed.json()
@@ -105,16 +142,35 @@ def test_motion_vote_over_the_api_states_the_rule(client, make):
 def test_confidential_motion_is_404_to_the_recused_and_the_public(client, make):
     d = dug(make)
     party = d["orgs"][2]
-    created = client.post("/api/v1/governance/motions", headers=bearer(make, d["voters"][0]), json={
-        "kind": "engage_mediator", "title": "Engage a mediator", "text": "Facilitation failed.",
-        "subject_type": "dispute", "subject_id": "3", "party_organisation_ids": [party.id], "confidential": True,
-    })
+    created = client.post(
+        "/api/v1/governance/motions",
+        headers=bearer(make, d["voters"][0]),
+        json={
+            "kind": "engage_mediator",
+            "title": "Engage a mediator",
+            "text": "Facilitation failed.",
+            "subject_type": "dispute",
+            "subject_id": "3",
+            "party_organisation_ids": [party.id],
+            "confidential": True,
+        },
+    )
     mid = created.json()["id"]
     recused = bearer(make, d["voters"][2])
     assert client.get(f"/api/v1/governance/motions/{mid}", headers=recused).status_code == 404
-    assert client.post(f"/api/v1/governance/motions/{mid}/votes", headers=recused, json={"choice": "yes"}).status_code == 404
+    assert (
+        client.post(
+            f"/api/v1/governance/motions/{mid}/votes", headers=recused, json={"choice": "yes"}
+        ).status_code
+        == 404
+    )
     assert client.get(f"/api/v1/governance/motions/{mid}").status_code == 404
-    assert client.get(f"/api/v1/governance/motions/{mid}", headers=bearer(make, d["voters"][1])).status_code == 200
+    assert (
+        client.get(
+            f"/api/v1/governance/motions/{mid}", headers=bearer(make, d["voters"][1])
+        ).status_code
+        == 200
+    )
     assert "Engage a mediator" not in client.get("/governance").text
 
 
@@ -125,9 +181,17 @@ def test_review_convene_and_appoint_with_forms(client, make):
     convened = post_form(client, "/reviews", {"title": ""})
     assert convened.status_code == 303
     url = convened.headers["location"]
-    ok = post_form(client, f"{url}/members", {"name": "Gita GAC", "constituency": "gac", "organisation_id": gac.id})
+    ok = post_form(
+        client,
+        f"{url}/members",
+        {"name": "Gita GAC", "constituency": "gac", "organisation_id": gac.id},
+    )
     assert ok.status_code == 303
-    refused = post_form(client, f"{url}/members", {"name": "Second GAC", "constituency": "gac", "organisation_id": gac.id})
+    refused = post_form(
+        client,
+        f"{url}/members",
+        {"name": "Second GAC", "constituency": "gac", "organisation_id": gac.id},
+    )
     assert refused.status_code == 422 and "All 1 GAC seat(s) are filled" in refused.text
     page = client.get(url)
     assert "Gita GAC" in page.text and "8 seat(s) vacant" in page.text
@@ -138,11 +202,24 @@ def test_review_convene_and_appoint_with_forms(client, make):
 def test_commissioning_an_audit_needs_a_dug_decision(client, make):
     d = dug(make)
     firm = make.org("Northbridge Assurance", "audit_firm")
-    response = client.post("/api/v1/audits", headers=bearer(make, d["voters"][0]), json={
-        "firm_id": firm.id, "declaration": "No ties to the IFM.",
-    })
+    response = client.post(
+        "/api/v1/audits",
+        headers=bearer(make, d["voters"][0]),
+        json={
+            "firm_id": firm.id,
+            "declaration": "No ties to the IFM.",
+        },
+    )
     assert response.status_code == 409
     assert "Commission the periodic audit" in response.json()["detail"]
-    assert client.post("/api/v1/audits", headers=bearer(make, d["voters"][1]), json={
-        "firm_id": firm.id, "declaration": "x",
-    }).status_code == 403
+    assert (
+        client.post(
+            "/api/v1/audits",
+            headers=bearer(make, d["voters"][1]),
+            json={
+                "firm_id": firm.id,
+                "declaration": "x",
+            },
+        ).status_code
+        == 403
+    )

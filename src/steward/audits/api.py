@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from steward.accounts.principal import Principal
 from steward.audits import repository, service
-from steward.audits.models import Audit
+from steward.audits.models import PeriodicAudit
 from steward.audits.schemas import (
     AuditOut,
     CommissionIn,
@@ -24,7 +24,7 @@ from steward.web import CurrentPrincipal, DbSession, require
 router = APIRouter(prefix="/api/v1/audits", tags=["audits"])
 
 
-def audit_out(a: Audit, principal: Principal) -> AuditOut:
+def audit_out(a: PeriodicAudit, principal: Principal) -> AuditOut:
     visible = service.can_see_report(principal, a)
     return AuditOut(
         id=a.id,
@@ -55,7 +55,13 @@ def audit_out(a: Audit, principal: Principal) -> AuditOut:
 def schedule(db: DbSession) -> list[CycleOut]:
     """Audit cycles every three years from the transition date; overdue ones flagged (R-AUD-1)."""
     return [
-        CycleOut(number=c.number, due=c.due, status=c.status.value, overdue=c.overdue, record_id=c.record_id)
+        CycleOut(
+            number=c.number,
+            due=c.due,
+            status=c.status.value,
+            overdue=c.overdue,
+            record_id=c.record_id,
+        )
         for c in service.schedule(db, service.today_utc())
     ]
 
@@ -72,28 +78,40 @@ def audit(audit_id: int, db: DbSession, principal: CurrentPrincipal) -> AuditOut
 
 @router.post("", response_model=AuditOut, status_code=201)
 def commission(
-    body: CommissionIn, db: DbSession, principal: Principal = require(Permission.PERIODIC_AUDIT_MANAGE)
+    body: CommissionIn,
+    db: DbSession,
+    principal: Principal = require(Permission.PERIODIC_AUDIT_MANAGE),
 ) -> AuditOut:
     return audit_out(service.commission(db, principal, **body.model_dump()), principal)
 
 
 @router.post("/{audit_id}/report", response_model=AuditOut)
 def report(
-    audit_id: int, body: ReportIn, db: DbSession, principal: Principal = require(Permission.PERIODIC_AUDIT_REPORT)
+    audit_id: int,
+    body: ReportIn,
+    db: DbSession,
+    principal: Principal = require(Permission.PERIODIC_AUDIT_REPORT),
 ) -> AuditOut:
     findings = [service.FindingInput(f.title, f.text, f.severity) for f in body.findings]
-    return audit_out(service.submit_report(db, principal, audit_id, body.report, findings), principal)
+    return audit_out(
+        service.submit_report(db, principal, audit_id, body.report, findings), principal
+    )
 
 
 @router.post("/{audit_id}/publish", response_model=AuditOut)
 def publish(
-    audit_id: int, body: PublishIn, db: DbSession, principal: Principal = require(Permission.PERIODIC_AUDIT_MANAGE)
+    audit_id: int,
+    body: PublishIn,
+    db: DbSession,
+    principal: Principal = require(Permission.PERIODIC_AUDIT_MANAGE),
 ) -> AuditOut:
     return audit_out(service.publish(db, principal, audit_id, body.feedback_closes), principal)
 
 
 @router.post("/{audit_id}/feedback", response_model=FeedbackOut, status_code=201)
-def feedback(audit_id: int, body: FeedbackIn, db: DbSession, principal: CurrentPrincipal) -> FeedbackOut:
+def feedback(
+    audit_id: int, body: FeedbackIn, db: DbSession, principal: CurrentPrincipal
+) -> FeedbackOut:
     """Community feedback while the period is open (anyone, signed in or not)."""
     fb = service.add_feedback(db, principal, audit_id, body.author_name, body.text)
     return FeedbackOut(author_name=fb.author_name, text=fb.text, created_at=fb.created_at)
@@ -101,6 +119,11 @@ def feedback(audit_id: int, body: FeedbackIn, db: DbSession, principal: CurrentP
 
 @router.post("/{audit_id}/examination", response_model=AuditOut)
 def examine(
-    audit_id: int, body: ExamineIn, db: DbSession, principal: Principal = require(Permission.PERIODIC_AUDIT_MANAGE)
+    audit_id: int,
+    body: ExamineIn,
+    db: DbSession,
+    principal: Principal = require(Permission.PERIODIC_AUDIT_MANAGE),
 ) -> AuditOut:
-    return audit_out(service.examine(db, principal, audit_id, body.examination, body.refine), principal)
+    return audit_out(
+        service.examine(db, principal, audit_id, body.examination, body.refine), principal
+    )

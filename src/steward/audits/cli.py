@@ -23,10 +23,20 @@ def schedule(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")]
     with session_scope() as db:
         cycles = service.schedule(db, service.today_utc())
     if as_json:
-        typer.echo(json.dumps([
-            {"number": c.number, "due": c.due.isoformat(), "status": c.status.value, "audit": c.record_id}
-            for c in cycles
-        ], indent=2))
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "number": c.number,
+                        "due": c.due.isoformat(),
+                        "status": c.status.value,
+                        "audit": c.record_id,
+                    }
+                    for c in cycles
+                ],
+                indent=2,
+            )
+        )
         return
     table = Table("audit", "due", "status")
     for c in cycles:
@@ -41,5 +51,11 @@ def list_() -> None:
     with session_scope() as db:
         table = Table("#", "cycle", "firm", "stage", "catalogue")
         for a in repository.audits(db):
-            table.add_row(str(a.id), str(a.cycle), a.firm.name, service.stage_label(a), a.catalogue_version or "")
+            table.add_row(
+                str(a.id),
+                str(a.cycle),
+                a.firm.name,
+                service.stage_label(a),
+                a.catalogue_version or "",
+            )
     console.print(table)

@@ -34,45 +34,111 @@ def _audit(
     chair: Principal = ctx.extra["dug_chair"]
     auditor = Principal.of(ctx.users["auditor@audit.example"])
     firm = ctx.orgs["Northbridge Assurance (demo audit firm)"]
-    pass_motion(session, ctx, MotionKind.commission_audit, f"Commission independent audit {cycle}",
-                "Commission Northbridge Assurance for the periodic audit (R-AUD-1).",
-                "audit_cycle", cycle, commissioned)
-    audit = service.commission(session, chair, firm_id=firm.id, declaration=DECLARATION,
-                               scope="Performance against the agreed service levels since the last audit.",
-                               today=commissioned)
+    pass_motion(
+        session,
+        ctx,
+        MotionKind.commission_audit,
+        f"Commission independent audit {cycle}",
+        "Commission Northbridge Assurance for the periodic audit (R-AUD-1).",
+        "audit_cycle",
+        cycle,
+        commissioned,
+    )
+    audit = service.commission(
+        session,
+        chair,
+        firm_id=firm.id,
+        declaration=DECLARATION,
+        scope="Performance against the agreed service levels since the last audit.",
+        today=commissioned,
+    )
     service.submit_report(
-        session, auditor, audit.id,
-        f"Independent audit {cycle} of the IFM's performance of the naming functions.", findings,
+        session,
+        auditor,
+        audit.id,
+        f"Independent audit {cycle} of the IFM's performance of the naming functions.",
+        findings,
     )
     if published is None or closes is None:
         return
-    pass_motion(session, ctx, MotionKind.publish_findings, f"Publish the results of audit {cycle}",
-                "Publish and seek community feedback (R-AUD-2).", "audit", audit.id, published)
+    pass_motion(
+        session,
+        ctx,
+        MotionKind.publish_findings,
+        f"Publish the results of audit {cycle}",
+        "Publish and seek community feedback (R-AUD-2).",
+        "audit",
+        audit.id,
+        published,
+    )
     service.publish(session, chair, audit.id, closes, today=published)
-    service.add_feedback(session, Principal.anonymous(), audit.id, "A ccTLD manager",
-                         "The delays in NS changes match our experience.", today=published)
+    service.add_feedback(
+        session,
+        Principal.anonymous(),
+        audit.id,
+        "A ccTLD manager",
+        "The delays in NS changes match our experience.",
+        today=published,
+    )
     if examined is None:
         return
     if refine:
-        pass_motion(session, ctx, MotionKind.refine_service_levels,
-                    f"Refine the service levels after audit {cycle}",
-                    "Tighten the implementation threshold as the audit recommends.",
-                    "audit", audit.id, examined)
+        pass_motion(
+            session,
+            ctx,
+            MotionKind.refine_service_levels,
+            f"Refine the service levels after audit {cycle}",
+            "Tighten the implementation threshold as the audit recommends.",
+            "audit",
+            audit.id,
+            examined,
+        )
     service.examine(
-        session, chair, audit.id,
+        session,
+        chair,
+        audit.id,
         "The DUG examined the findings and the community feedback."
         + (" The implementation threshold is refined." if refine else " No change is needed."),
-        refine=refine, today=examined,
+        refine=refine,
+        today=examined,
     )
 
 
 def load_demo(session: Session, ctx: Any) -> None:
-    _audit(session, ctx, 1, date(2019, 6, 3),
-           [FindingInput("Implementation times", "p95 of released→published was 80 h against 72 h.", "major"),
-            FindingInput("Reporting", "Monthly reports were published on time.", "observation")],
-           published=date(2019, 11, 4), closes=date(2019, 12, 16), examined=date(2020, 1, 20), refine=True)
-    _audit(session, ctx, 2, date(2022, 5, 2),
-           [FindingInput("All thresholds met", "62 of 65 thresholds met in the worst month.", "observation")],
-           published=date(2022, 11, 7), closes=date(2022, 12, 19), examined=date(2023, 1, 16))
-    _audit(session, ctx, 3, service.today_utc(),
-           [FindingInput("Contact confirmation", "Occasional delays over 60 s.", "minor")])
+    _audit(
+        session,
+        ctx,
+        1,
+        date(2019, 6, 3),
+        [
+            FindingInput(
+                "Implementation times", "p95 of released→published was 80 h against 72 h.", "major"
+            ),
+            FindingInput("Reporting", "Monthly reports were published on time.", "observation"),
+        ],
+        published=date(2019, 11, 4),
+        closes=date(2019, 12, 16),
+        examined=date(2020, 1, 20),
+        refine=True,
+    )
+    _audit(
+        session,
+        ctx,
+        2,
+        date(2022, 5, 2),
+        [
+            FindingInput(
+                "All thresholds met", "62 of 65 thresholds met in the worst month.", "observation"
+            )
+        ],
+        published=date(2022, 11, 7),
+        closes=date(2022, 12, 19),
+        examined=date(2023, 1, 16),
+    )
+    _audit(
+        session,
+        ctx,
+        3,
+        service.today_utc(),
+        [FindingInput("Contact confirmation", "Occasional delays over 60 s.", "minor")],
+    )

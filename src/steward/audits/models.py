@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from steward.db import Base, UtcDateTime, utcnow
 
 
-class Audit(Base):
+class PeriodicAudit(Base):
     __tablename__ = "audits_audit"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -35,13 +35,15 @@ class Audit(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     firm = relationship("Organisation", lazy="joined")
-    findings: Mapped[list[AuditFinding]] = relationship(
-        lazy="selectin", order_by="AuditFinding.id"
+    findings: Mapped[list[PeriodicAuditFinding]] = relationship(
+        lazy="selectin", order_by="PeriodicAuditFinding.id"
     )
-    feedback: Mapped[list[Feedback]] = relationship(lazy="selectin", order_by="Feedback.id")
+    feedback: Mapped[list[PeriodicAuditFeedback]] = relationship(
+        lazy="selectin", order_by="PeriodicAuditFeedback.id"
+    )
 
 
-class AuditFinding(Base):
+class PeriodicAuditFinding(Base):
     __tablename__ = "audits_finding"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -51,7 +53,7 @@ class AuditFinding(Base):
     severity: Mapped[str] = mapped_column(String(12), default="observation")
 
 
-class Feedback(Base):
+class PeriodicAuditFeedback(Base):
     __tablename__ = "audits_feedback"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -60,3 +62,8 @@ class Feedback(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("account_user.id"))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+# the names other contexts import (the classes are prefixed so the ORM registry stays unambiguous)
+Audit = PeriodicAudit
+AuditFinding = PeriodicAuditFinding

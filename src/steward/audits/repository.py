@@ -5,20 +5,22 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from steward.audits.models import Audit, AuditFinding, Feedback
+from steward.audits.models import PeriodicAudit, PeriodicAuditFeedback, PeriodicAuditFinding
 from steward.registry.models import Organisation
 
 
-def audits(session: Session) -> list[Audit]:
-    return list(session.scalars(select(Audit).order_by(Audit.cycle.desc())).unique())
+def audits(session: Session) -> list[PeriodicAudit]:
+    return list(
+        session.scalars(select(PeriodicAudit).order_by(PeriodicAudit.cycle.desc())).unique()
+    )
 
 
-def audit(session: Session, audit_id: int) -> Audit | None:
-    return session.get(Audit, audit_id)
+def audit(session: Session, audit_id: int) -> PeriodicAudit | None:
+    return session.get(PeriodicAudit, audit_id)
 
 
-def audit_for_cycle(session: Session, cycle: int) -> Audit | None:
-    return session.scalar(select(Audit).where(Audit.cycle == cycle))
+def audit_for_cycle(session: Session, cycle: int) -> PeriodicAudit | None:
+    return session.scalar(select(PeriodicAudit).where(PeriodicAudit.cycle == cycle))
 
 
 def ifm_organisation_ids(session: Session) -> set[int]:
@@ -30,11 +32,17 @@ def audit_firms(session: Session) -> list[Organisation]:
     return list(session.scalars(stmt))
 
 
-def published_audits(session: Session) -> list[Audit]:
-    stmt = select(Audit).where(Audit.published_on.is_not(None)).order_by(Audit.published_on.desc())
+def published_audits(session: Session) -> list[PeriodicAudit]:
+    stmt = (
+        select(PeriodicAudit)
+        .where(PeriodicAudit.published_on.is_not(None))
+        .order_by(PeriodicAudit.published_on.desc())
+    )
     return list(session.scalars(stmt).unique())
 
 
-def add(session: Session, row: Audit | AuditFinding | Feedback) -> None:
+def add(
+    session: Session, row: PeriodicAudit | PeriodicAuditFinding | PeriodicAuditFeedback
+) -> None:
     session.add(row)
     session.flush()

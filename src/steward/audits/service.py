@@ -32,7 +32,7 @@ from steward.audits.domain import (
     check_submit_report,
     feedback_open,
 )
-from steward.audits.models import Audit, AuditFinding, Feedback
+from steward.audits.models import PeriodicAudit, PeriodicAuditFeedback, PeriodicAuditFinding
 from steward.authz import Permission
 from steward.config import get_settings
 from steward.db import utcnow
@@ -55,7 +55,7 @@ def today_utc() -> date:
     return utcnow().date()
 
 
-def facts(audit: Audit) -> AuditFacts:
+def facts(audit: PeriodicAudit) -> AuditFacts:
     return AuditFacts(Stage(audit.stage), audit.report, len(audit.findings), audit.feedback_closes)
 
 
@@ -66,7 +66,7 @@ def schedule(session: Session, today: date) -> list[Cycle]:
     return audit_schedule(s.transition_date, today, started, s.audit_interval_years)
 
 
-def get(session: Session, audit_id: int) -> Audit:
+def get(session: Session, audit_id: int) -> PeriodicAudit:
     audit = repo.audit(session, audit_id)
     if audit is None:
         raise NotFound("No such audit.")
@@ -82,7 +82,7 @@ def commission(
     affiliated_organisation_ids: Iterable[int] = (),
     scope: str = "",
     today: date | None = None,
-) -> Audit:
+) -> PeriodicAudit:
     """The DUG commissions an independent firm for the next cycle (R-AUD-1)."""
     actor.require(Permission.PERIODIC_AUDIT_MANAGE)
     today = today or today_utc()
@@ -102,7 +102,7 @@ def commission(
         )
     except AuditError as err:
         raise _invalid(err) from None
-    audit = Audit(
+    audit = PeriodicAudit(
         cycle=nxt.number,
         due_on=nxt.due,
         firm_id=firm.id,
@@ -139,7 +139,7 @@ def submit_report(
     audit_id: int,
     report: str,
     findings: list[FindingInput],
-) -> Audit:
+) -> PeriodicAudit:
     """The commissioned firm's auditor uploads the report and its findings."""
     actor.require(Permission.PERIODIC_AUDIT_REPORT)
     audit = get(session, audit_id)
@@ -163,7 +163,7 @@ def submit_report(
     audit.stage = Stage.report_submitted.value
     for f in findings:
         audit.findings.append(
-            AuditFinding(title=f.title.strip(), text=f.text.strip(), severity=f.severity)
+            PeriodicAuditFinding(title=f.title.strip(), text=f.text.strip(), severity=f.severity)
         )
     session.flush()
     record_event(
@@ -183,7 +183,7 @@ def publish(
     audit_id: int,
     feedback_closes: date,
     today: date | None = None,
-) -> Audit:
+) -> PeriodicAudit:
     """The DUG publishes the results and opens community feedback (R-AUD-2)."""
     actor.require(Permission.PERIODIC_AUDIT_MANAGE)
     today = today or today_utc()
@@ -233,7 +233,7 @@ def add_feedback(
     author_name: str,
     text: str,
     today: date | None = None,
-) -> Feedback:
+) -> PeriodicAuditFeedback:
     """Anyone may comment while the feedback period is open (R-AUD-2)."""
     today = today or today_utc()
     audit = get(session, audit_id)
@@ -246,7 +246,9 @@ def add_feedback(
         raise Invalid("The comment is empty.", field="text")
     if len(text) > 10_000:
         raise Invalid("Keep the comment under 10,000 characters.", field="text")
-    fb = Feedback(audit_id=audit.id, author_name=name[:200], user_id=principal.user_id, text=text.strip())
+    fb = PeriodicAuditFeedback(
+        audit_id=audit.id, author_name=name[:200], user_id=principal.user_id, text=text.strip()
+    )
     audit.feedback.append(fb)
     session.flush()
     record_event(
@@ -262,7 +264,7 @@ def add_feedback(
 
 
 def _create_catalogue_version(
-    session: Session, actor: Principal, audit: Audit, motion_id: int, note: str
+    session: Session, actor: Principal, audit: PeriodicAudit, motion_id: int, note: str
 ) -> str | None:
     """Ask the SLA context for a new catalogue version that cites the audit, if it offers one."""
     try:
@@ -283,7 +285,7 @@ def examine(
     examination: str,
     refine: bool = False,
     today: date | None = None,
-) -> Audit:
+) -> PeriodicAudit:
     """The DUG records its examination; a refinement needs its own passed decision (R-AUD-2).
 
     Where the SLA context offers ``create_version_from_audit`` a new catalogue version citing
@@ -314,8 +316,13 @@ def examine(
         data.update(motion=motion.id, catalogue_version=audit.catalogue_version)
     session.flush()
     record_event(
-        session, "audit:examined", actor=actor, subject_type="audit", subject_id=audit.id,
-        data=data, public=True,
+        session,
+        "audit:examined",
+        actor=actor,
+        subject_type="audit",
+        subject_id=audit.id,
+        data=data,
+        public=True,
     )
     record_publication(
         session,
@@ -328,7 +335,7 @@ def examine(
     return audit
 
 
-def stage_label(audit: Audit) -> str:
+def stage_label(audit: PeriodicAudit) -> str:
     return STAGE_LABELS[Stage(audit.stage)]
 
 
@@ -356,10 +363,13 @@ def remind_next_audit(session: Session, now: datetime) -> str:
     return f"{queued} audit reminder(s) queued"
 
 
-def can_see_report(principal: Principal, audit: Audit) -> bool:
+def can_see_report(principal: Principal, audit: PeriodicAudit) -> bool:
     """Before publication the report is seen only by the DUG and the firm's auditors."""
     if audit.published_on is not None:
         return True
     if principal.has(Permission.PERIODIC_AUDIT_MANAGE):
         return True
-    return principal.has(Permission.PERIODIC_AUDIT_REPORT) and principal.organisation_id == audit.firm_id
+    return (
+        principal.has(Permission.PERIODIC_AUDIT_REPORT)
+        and principal.organisation_id == audit.firm_id
+    )

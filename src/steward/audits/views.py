@@ -39,7 +39,9 @@ def _index(request: Request, db: DbSession, principal: Principal, **extra: Any) 
         "stage_label": service.stage_label,
     }
     context.update(extra)
-    return render(request, "audits/index.html", context, status_code=422 if "error" in extra else 200)
+    return render(
+        request, "audits/index.html", context, status_code=422 if "error" in extra else 200
+    )
 
 
 @router.get("/audits")
@@ -69,7 +71,9 @@ def commission(
     return RedirectResponse(f"/audits/{audit.id}", status_code=303)
 
 
-def _page(request: Request, db: DbSession, principal: Principal, audit_id: int, **extra: Any) -> Response:
+def _page(
+    request: Request, db: DbSession, principal: Principal, audit_id: int, **extra: Any
+) -> Response:
     audit = service.get(db, audit_id)
     today = service.today_utc()
     context = {
@@ -84,7 +88,9 @@ def _page(request: Request, db: DbSession, principal: Principal, audit_id: int, 
         "severities": SEVERITIES,
     }
     context.update(extra)
-    return render(request, "audits/audit.html", context, status_code=422 if "error" in extra else 200)
+    return render(
+        request, "audits/audit.html", context, status_code=422 if "error" in extra else 200
+    )
 
 
 @router.get("/audits/{audit_id}")

@@ -11,7 +11,7 @@ from steward.authz import Permission
 from steward.errors import Invalid
 from steward.governance import repository, service
 from steward.governance.domain import CharterText
-from steward.governance.models import CharterVersion, Membership, Motion
+from steward.governance.models import DugCharter, DugMember, DugMotion
 from steward.governance.schemas import (
     CharterIn,
     CharterOut,
@@ -31,7 +31,7 @@ from steward.web import CurrentPrincipal, DbSession, require
 router = APIRouter(prefix="/api/v1/governance", tags=["governance"])
 
 
-def charter_out(c: CharterVersion) -> CharterOut:
+def charter_out(c: DugCharter) -> CharterOut:
     return CharterOut(
         version=c.version,
         role=c.role,
@@ -43,7 +43,7 @@ def charter_out(c: CharterVersion) -> CharterOut:
     )
 
 
-def member_out(m: Membership) -> MemberOut:
+def member_out(m: DugMember) -> MemberOut:
     return MemberOut(
         id=m.id,
         name=m.name,
@@ -57,7 +57,7 @@ def member_out(m: Membership) -> MemberOut:
     )
 
 
-def motion_out(m: Motion) -> MotionOut:
+def motion_out(m: DugMotion) -> MotionOut:
     return MotionOut(
         id=m.id,
         kind=m.kind,
@@ -73,7 +73,9 @@ def motion_out(m: Motion) -> MotionOut:
         result=m.result or {},
         votes=[VoteOut(member=v.member.name, choice=v.choice, cast_at=v.cast_at) for v in m.votes],
         comments=[
-            CommentOut(member=c.member.name, seat=c.member.seat, text=c.text, created_at=c.created_at)
+            CommentOut(
+                member=c.member.name, seat=c.member.seat, text=c.text, created_at=c.created_at
+            )
             for c in m.comments
         ],
     )
@@ -94,7 +96,9 @@ def adopt_charter(
 
 
 @router.get("/members", response_model=RosterOut)
-def roster(db: DbSession, on: str | None = Query(None, description="YYYY-MM-DD; default today")) -> RosterOut:
+def roster(
+    db: DbSession, on: str | None = Query(None, description="YYYY-MM-DD; default today")
+) -> RosterOut:
     """Who serves on the DUG on a day, and whether the roster is complete (public)."""
     try:
         day = date.fromisoformat(on) if on else service.today_utc()
@@ -129,7 +133,9 @@ def change_member(
 
 
 @router.get("/motions", response_model=list[MotionOut])
-def motions(db: DbSession, principal: CurrentPrincipal, state: str | None = None) -> list[MotionOut]:
+def motions(
+    db: DbSession, principal: CurrentPrincipal, state: str | None = None
+) -> list[MotionOut]:
     """Motions the caller may see (confidential ones only to non-recused members and parties)."""
     return [motion_out(m) for m in service.list_motions(db, principal, state)]
 
@@ -153,7 +159,9 @@ def vote(motion_id: int, body: VoteIn, db: DbSession, principal: CurrentPrincipa
 
 
 @router.post("/motions/{motion_id}/comments", response_model=MotionOut, status_code=201)
-def comment(motion_id: int, body: CommentIn, db: DbSession, principal: CurrentPrincipal) -> MotionOut:
+def comment(
+    motion_id: int, body: CommentIn, db: DbSession, principal: CurrentPrincipal
+) -> MotionOut:
     principal.require(Permission.MOTION_COMMENT)
     service.comment(db, principal, motion_id, body.text)
     return motion_out(service.readable_motion(db, principal, motion_id))

@@ -118,7 +118,9 @@ def adopt_charter(
 
 
 @app.command("motions")
-def motions(state: Annotated[str | None, typer.Option(help="open, passed, failed, withdrawn")] = None) -> None:
+def motions(
+    state: Annotated[str | None, typer.Option(help="open, passed, failed, withdrawn")] = None,
+) -> None:
     """Public DUG motions and the rule that decided each."""
     with session_scope() as db:
         table = Table("#", "title", "kind", "state", "rule")

@@ -12,7 +12,7 @@ from steward.accounts import service as accounts
 from steward.accounts.principal import Principal
 from steward.governance import service
 from steward.governance.domain import CharterText, MotionKind
-from steward.governance.models import Motion
+from steward.governance.models import DugMotion
 
 TERM_START = date(2016, 10, 1)
 
@@ -36,11 +36,46 @@ CHARTER_V1 = CharterText(
 
 # (email, name, organisation, community, chair, term end)
 EXTRA_MEMBERS: list[tuple[str, str, str, str, bool, date | None]] = [
-    ("verisign@dug.example", "Vera Registry (VeriSign)", "VeriSign Global Registry Services", "gtld", False, date(2027, 9, 30)),
-    ("pir@dug.example", "Paulo Registry (PIR)", "Public Interest Registry (PIR)", "gtld", False, date(2027, 9, 30)),
-    ("identity@dug.example", "Ida Registry (Identity Digital)", "Identity Digital Limited", "gtld", False, date(2027, 9, 30)),
-    ("berlin@dug.example", "Bernd Registry (dotBERLIN)", "dotBERLIN GmbH & Co. KG", "gtld", False, None),
-    ("jprs@dug.example", "Jun Registry (JPRS)", "Japan Registry Services Co., Ltd.", "cctld", False, None),
+    (
+        "verisign@dug.example",
+        "Vera Registry (VeriSign)",
+        "VeriSign Global Registry Services",
+        "gtld",
+        False,
+        date(2027, 9, 30),
+    ),
+    (
+        "pir@dug.example",
+        "Paulo Registry (PIR)",
+        "Public Interest Registry (PIR)",
+        "gtld",
+        False,
+        date(2027, 9, 30),
+    ),
+    (
+        "identity@dug.example",
+        "Ida Registry (Identity Digital)",
+        "Identity Digital Limited",
+        "gtld",
+        False,
+        date(2027, 9, 30),
+    ),
+    (
+        "berlin@dug.example",
+        "Bernd Registry (dotBERLIN)",
+        "dotBERLIN GmbH & Co. KG",
+        "gtld",
+        False,
+        None,
+    ),
+    (
+        "jprs@dug.example",
+        "Jun Registry (JPRS)",
+        "Japan Registry Services Co., Ltd.",
+        "cctld",
+        False,
+        None,
+    ),
 ]
 
 EXPERIENCE = {
@@ -50,14 +85,21 @@ EXPERIENCE = {
 }
 
 
-def _user(session: Session, ctx: Any, email: str, name: str, org_name: str | None, role: str) -> Any:
+def _user(
+    session: Session, ctx: Any, email: str, name: str, org_name: str | None, role: str
+) -> Any:
     from steward.demo import demo_password
 
     user = accounts_repo.user_by_email(session, email)
     if user is None:
         org = ctx.orgs.get(org_name) if org_name else None
         user = accounts.create_user(
-            session, None, email=email, name=name, password=demo_password(email), roles=[role],
+            session,
+            None,
+            email=email,
+            name=name,
+            password=demo_password(email),
+            roles=[role],
             organisation_id=org.id if org is not None else None,
         )
     return user
@@ -72,12 +114,18 @@ def pass_motion(
     subject_type: str,
     subject_id: str | int,
     on: date,
-) -> Motion:
+) -> DugMotion:
     """Put a motion and carry it with every eligible member voting yes (used by other demos)."""
     chair: Principal = ctx.extra["dug_chair"]
     motion = service.propose_motion(
-        session, chair, kind=kind.value, title=title, text=text,
-        subject_type=subject_type, subject_id=subject_id, today=on,
+        session,
+        chair,
+        kind=kind.value,
+        title=title,
+        text=text,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        today=on,
     )
     for voter in ctx.extra["dug_voters"]:
         if motion.state == "open":
@@ -88,9 +136,12 @@ def pass_motion(
 def load_demo(session: Session, ctx: Any) -> None:
     chair_user = ctx.users["chair@dug.example"]
     chair = Principal.of(chair_user)
-    service.adopt_charter(session, chair, CHARTER_V1, date(2016, 10, 1), note="Adopted at the transition.")
     service.adopt_charter(
-        session, chair,
+        session, chair, CHARTER_V1, date(2016, 10, 1), note="Adopted at the transition."
+    )
+    service.adopt_charter(
+        session,
+        chair,
         CharterText(
             CHARTER_V1.role,
             CHARTER_V1.chair_appointment.replace("renewable once", "renewable twice"),
@@ -105,16 +156,36 @@ def load_demo(session: Session, ctx: Any) -> None:
         (ctx.users["member.denic@dug.example"], "voting", "cctld", False, None),
     ]
     for email, name, org_name, community, is_chair, end in EXTRA_MEMBERS:
-        seated.append((_user(session, ctx, email, name, org_name, "dug_member"), "voting", community, is_chair, end))
+        seated.append(
+            (
+                _user(session, ctx, email, name, org_name, "dug_member"),
+                "voting",
+                community,
+                is_chair,
+                end,
+            )
+        )
     seated.append((ctx.users["liaison@dug.example"], "liaison", "technical", False, None))
-    rssac = _user(session, ctx, "liaison.rssac@dug.example", "Rui Liaison (RSSAC)",
-                  "Root Server System Advisory Committee", "dug_liaison")
+    rssac = _user(
+        session,
+        ctx,
+        "liaison.rssac@dug.example",
+        "Rui Liaison (RSSAC)",
+        "Root Server System Advisory Committee",
+        "dug_liaison",
+    )
     seated.append((rssac, "liaison", "technical", False, None))
     voters: list[Principal] = []
     for user, seat, community, is_chair, end in seated:
         service.add_member(
-            session, chair, user_id=user.id, seat=seat, community=community,
-            technical_experience=EXPERIENCE[community], term_start=TERM_START, term_end=end,
+            session,
+            chair,
+            user_id=user.id,
+            seat=seat,
+            community=community,
+            technical_experience=EXPERIENCE[community],
+            term_start=TERM_START,
+            term_end=end,
             is_chair=is_chair,
         )
         if seat == "voting":
@@ -125,7 +196,9 @@ def load_demo(session: Session, ctx: Any) -> None:
     today = service.today_utc()
     # a tie: fails, and the page says why
     tie = service.propose_motion(
-        session, chair, kind=MotionKind.other.value,
+        session,
+        chair,
+        kind=MotionKind.other.value,
         title="Ask the IFM for weekly instead of monthly performance reports",
         text="Advice to the IFM on the frequency of its performance reports (DUG function 2).",
         today=today,
@@ -136,15 +209,22 @@ def load_demo(session: Session, ctx: Any) -> None:
     # an open motion with a party: the DENIC member is recused (R-DUG-3)
     denic = ctx.orgs["DENIC eG"]
     open_motion = service.propose_motion(
-        session, voters[1], kind=MotionKind.instruct_ifm.value,
+        session,
+        voters[1],
+        kind=MotionKind.instruct_ifm.value,
         title="Instruct the IFM to process DENIC's pending DS update",
         text="Facilitation produced an agreed outcome; the DUG instructs the IFM to implement it.",
-        subject_type="demo", subject_id="denic-ds",
-        party_organisation_ids=[denic.id], today=today,
+        subject_type="demo",
+        subject_id="denic-ds",
+        party_organisation_ids=[denic.id],
+        today=today,
     )
     service.cast_vote(session, voters[0], open_motion.id, "yes", today=today)
     service.cast_vote(session, voters[1], open_motion.id, "yes", today=today)
     service.comment(
-        session, Principal.of(ctx.users["liaison@dug.example"]), open_motion.id,
-        "No protocol concern: the DS record validates.", today=today,
+        session,
+        Principal.of(ctx.users["liaison@dug.example"]),
+        open_motion.id,
+        "No protocol concern: the DS record validates.",
+        today=today,
     )

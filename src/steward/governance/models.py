@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from steward.db import Base, UtcDateTime, utcnow
 
 
-class CharterVersion(Base):
+class DugCharter(Base):
     __tablename__ = "governance_charter"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -25,7 +25,7 @@ class CharterVersion(Base):
     adopted_by_id: Mapped[int | None] = mapped_column(ForeignKey("account_user.id"))
 
 
-class Membership(Base):
+class DugMember(Base):
     __tablename__ = "governance_member"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -45,7 +45,7 @@ class Membership(Base):
     organisation = relationship("Organisation", lazy="joined")
 
 
-class Motion(Base):
+class DugMotion(Base):
     __tablename__ = "governance_motion"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -62,12 +62,12 @@ class Motion(Base):
     result_rule: Mapped[str] = mapped_column(Text, default="")
     result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
-    parties: Mapped[list[MotionParty]] = relationship(lazy="selectin", cascade="all")
-    votes: Mapped[list[Vote]] = relationship(
-        back_populates="motion", lazy="selectin", order_by="Vote.id"
+    parties: Mapped[list[DugMotionParty]] = relationship(lazy="selectin", cascade="all")
+    votes: Mapped[list[DugVote]] = relationship(
+        back_populates="motion", lazy="selectin", order_by="DugVote.id"
     )
-    comments: Mapped[list[MotionComment]] = relationship(
-        back_populates="motion", lazy="selectin", order_by="MotionComment.id"
+    comments: Mapped[list[DugMotionComment]] = relationship(
+        back_populates="motion", lazy="selectin", order_by="DugMotionComment.id"
     )
 
     @property
@@ -75,7 +75,7 @@ class Motion(Base):
         return {p.organisation_id for p in self.parties}
 
 
-class MotionParty(Base):
+class DugMotionParty(Base):
     """An organisation that is a party to the matter: its DUG members recuse (R-DUG-3)."""
 
     __tablename__ = "governance_motion_party"
@@ -86,7 +86,7 @@ class MotionParty(Base):
     )
 
 
-class Vote(Base):
+class DugVote(Base):
     __tablename__ = "governance_vote"
     __table_args__ = (UniqueConstraint("motion_id", "member_id"),)
 
@@ -96,11 +96,11 @@ class Vote(Base):
     choice: Mapped[str] = mapped_column(String(8))
     cast_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
-    motion: Mapped[Motion] = relationship(back_populates="votes")
-    member: Mapped[Membership] = relationship(lazy="joined")
+    motion: Mapped[DugMotion] = relationship(back_populates="votes")
+    member: Mapped[DugMember] = relationship(lazy="joined")
 
 
-class MotionComment(Base):
+class DugMotionComment(Base):
     __tablename__ = "governance_motion_comment"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -109,5 +109,9 @@ class MotionComment(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
-    motion: Mapped[Motion] = relationship(back_populates="comments")
-    member: Mapped[Membership] = relationship(lazy="joined")
+    motion: Mapped[DugMotion] = relationship(back_populates="comments")
+    member: Mapped[DugMember] = relationship(lazy="joined")
+
+
+# the name other contexts may import (the classes are prefixed so the ORM registry stays unambiguous)
+Motion = DugMotion

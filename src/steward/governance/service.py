@@ -54,12 +54,12 @@ from steward.governance.domain import (
     validate_charter,
 )
 from steward.governance.models import (
-    CharterVersion,
-    Membership,
-    Motion,
-    MotionComment,
-    MotionParty,
-    Vote,
+    DugCharter,
+    DugMember,
+    DugMotion,
+    DugMotionComment,
+    DugMotionParty,
+    DugVote,
 )
 from steward.outbox import enqueue_email
 from steward.registry.models import Organisation
@@ -92,7 +92,7 @@ def decision_rules() -> DecisionRules:
     )
 
 
-def to_member(m: Membership) -> Member:
+def to_member(m: DugMember) -> Member:
     return Member(
         id=m.id,
         person_id=m.user_id,
@@ -120,7 +120,7 @@ def adopt_charter(
     text: CharterText,
     effective_from: date,
     note: str = "",
-) -> CharterVersion:
+) -> DugCharter:
     """Adopt a new charter version (R-DUG-1); earlier versions are kept unchanged."""
     actor.require(Permission.GOVERNANCE_MANAGE)
     try:
@@ -128,7 +128,7 @@ def adopt_charter(
     except GovernanceError as err:
         raise _invalid(err) from None
     number = next_charter_version(v.version for v in repo.charters(session))
-    charter = CharterVersion(
+    charter = DugCharter(
         version=number,
         role=clean.role,
         chair_appointment=clean.chair_appointment,
@@ -170,7 +170,7 @@ def adopt_charter(
 
 @dataclass(frozen=True)
 class RosterStatus:
-    serving: list[Membership]
+    serving: list[DugMember]
     issues: list[CompositionIssue]
     rules: CompositionRules
 
@@ -207,7 +207,7 @@ def add_member(
     term_end: date | None = None,
     is_chair: bool = False,
     organisation_id: int | None = None,
-) -> Membership:
+) -> DugMember:
     """Seat a person on the DUG; the composition rules are checked first (R-DUG-2)."""
     actor.require(Permission.GOVERNANCE_MANAGE)
     user = session.get(User, user_id)
@@ -220,7 +220,9 @@ def add_member(
     try:
         comm = Community(community)
     except ValueError:
-        raise Invalid("Community must be 'cctld', 'gtld' or 'technical'.", field="community") from None
+        raise Invalid(
+            "Community must be 'cctld', 'gtld' or 'technical'.", field="community"
+        ) from None
     org_id = organisation_id if organisation_id is not None else user.organisation_id
     if org_id is not None and session.get(Organisation, org_id) is None:
         raise Invalid("No such organisation.", field="organisation_id")
@@ -239,7 +241,7 @@ def add_member(
         is_chair=is_chair,
     )
     _check_roster(current, [*current, new])
-    row = Membership(
+    row = DugMember(
         user_id=user.id,
         name=user.name,
         organisation_id=org_id,
@@ -280,7 +282,7 @@ def change_member(
     clear_term_end: bool = False,
     is_chair: bool | None = None,
     technical_experience: str | None = None,
-) -> Membership:
+) -> DugMember:
     """End or extend a term, appoint or stand down the chair, update recorded experience."""
     actor.require(Permission.GOVERNANCE_MANAGE)
     row = repo.membership(session, member_id)
@@ -302,7 +304,9 @@ def change_member(
             else before.technical_experience
         ),
         term_start=before.term_start,
-        term_end=None if clear_term_end else (term_end if term_end is not None else before.term_end),
+        term_end=None
+        if clear_term_end
+        else (term_end if term_end is not None else before.term_end),
         is_chair=before.is_chair if is_chair is None else is_chair,
     )
     _check_roster(current, [after if m.id == row.id else m for m in current])
@@ -326,7 +330,9 @@ def change_member(
     return row
 
 
-def recused_user_ids(session: Session, party_organisation_ids: Collection[int], on: date) -> set[int]:
+def recused_user_ids(
+    session: Session, party_organisation_ids: Collection[int], on: date
+) -> set[int]:
     """Users serving on the DUG who must recuse from a matter with these parties (R-DUG-3).
 
     Other contexts (disputes, systemic reviews) use this to hide a confidential record from
@@ -336,7 +342,7 @@ def recused_user_ids(session: Session, party_organisation_ids: Collection[int], 
     return {m.person_id for m in recused_members(members, party_organisation_ids, on)}
 
 
-def serving_member(session: Session, principal: Principal, on: date) -> Membership | None:
+def serving_member(session: Session, principal: Principal, on: date) -> DugMember | None:
     """The viewer's current DUG membership, if any."""
     if principal.user_id is None:
         return None
@@ -362,7 +368,7 @@ def propose_motion(
     party_organisation_ids: Iterable[int] = (),
     confidential: bool = False,
     today: date | None = None,
-) -> Motion:
+) -> DugMotion:
     """Put a motion to the DUG. Only a serving voting member (or the chair) proposes one.
 
     ``party_organisation_ids`` are the organisations party to the matter: their members
@@ -386,7 +392,7 @@ def propose_motion(
     for org_id in parties:
         if session.get(Organisation, org_id) is None:
             raise Invalid(f"No organisation with id {org_id}.", field="party_organisation_ids")
-    motion = Motion(
+    motion = DugMotion(
         kind=motion_kind.value,
         title=title.strip(),
         text=text.strip(),
@@ -395,7 +401,7 @@ def propose_motion(
         confidential=confidential,
         state=MotionState.open.value,
         proposed_by_id=actor.user_id,
-        parties=[MotionParty(organisation_id=o) for o in sorted(parties)],
+        parties=[DugMotionParty(organisation_id=o) for o in sorted(parties)],
     )
     session.add(motion)
     session.flush()
@@ -405,7 +411,11 @@ def propose_motion(
         actor=actor,
         subject_type="motion",
         subject_id=motion.id,
-        data={"kind": motion.kind, "title": motion.title, "subject": f"{subject_type}:{subject_id}"},
+        data={
+            "kind": motion.kind,
+            "title": motion.title,
+            "subject": f"{subject_type}:{subject_id}",
+        },
         public=not confidential,
     )
     for m in repo.serving(session, today):
@@ -424,10 +434,12 @@ def propose_motion(
     return motion
 
 
-def readable_motion(session: Session, principal: Principal, motion_id: int, today: date | None = None) -> Motion:
+def readable_motion(
+    session: Session, principal: Principal, motion_id: int, today: date | None = None
+) -> DugMotion:
     """A motion the viewer may see, or 404 (confidential motions hide from the recused)."""
     member = serving_member(session, principal, today or today_utc())
-    stmt = repo.readable_motions(member, principal.organisation_id).where(Motion.id == motion_id)
+    stmt = repo.readable_motions(member, principal.organisation_id).where(DugMotion.id == motion_id)
     motion = session.scalar(stmt)
     if motion is None:
         raise NotFound("No such motion.")
@@ -436,7 +448,7 @@ def readable_motion(session: Session, principal: Principal, motion_id: int, toda
 
 def list_motions(
     session: Session, principal: Principal, state: str | None = None, today: date | None = None
-) -> list[Motion]:
+) -> list[DugMotion]:
     member = serving_member(session, principal, today or today_utc())
     stmt = repo.motions(repo.readable_motions(member, principal.organisation_id), state)
     return list(session.scalars(stmt))
@@ -448,7 +460,7 @@ def _members(session: Session) -> list[Member]:
 
 def cast_vote(
     session: Session, actor: Principal, motion_id: int, choice: str, today: date | None = None
-) -> Vote:
+) -> DugVote:
     """Record the actor's vote; liaisons and recused members are refused (R-DUG-2, R-DUG-3)."""
     today = today or today_utc()
     motion = readable_motion(session, actor, motion_id, today)
@@ -470,7 +482,7 @@ def cast_vote(
         )
     except GovernanceError as err:
         raise Forbidden(err.message) from None
-    vote = Vote(motion_id=motion.id, member_id=row.id, choice=ch.value)
+    vote = DugVote(motion_id=motion.id, member_id=row.id, choice=ch.value)
     session.add(vote)
     session.flush()
     session.refresh(motion)
@@ -491,7 +503,7 @@ def cast_vote(
 
 def comment(
     session: Session, actor: Principal, motion_id: int, text: str, today: date | None = None
-) -> MotionComment:
+) -> DugMotionComment:
     """Voting members and liaisons may comment on an open motion; recused members may not."""
     today = today or today_utc()
     motion = readable_motion(session, actor, motion_id, today)
@@ -504,7 +516,7 @@ def comment(
         check_can_comment(to_member(row), motion.party_organisation_ids, today)
     except GovernanceError as err:
         raise Forbidden(err.message) from None
-    c = MotionComment(motion_id=motion.id, member_id=row.id, text=text.strip())
+    c = DugMotionComment(motion_id=motion.id, member_id=row.id, text=text.strip())
     session.add(c)
     session.flush()
     record_event(
@@ -519,26 +531,30 @@ def comment(
     return c
 
 
-def current_tally(session: Session, motion: Motion, today: date | None = None) -> Tally:
+def current_tally(session: Session, motion: DugMotion, today: date | None = None) -> Tally:
     """The count so far (or the final count of a closed motion, recomputed for display)."""
     ballots = [Ballot(v.member_id, Choice(v.choice)) for v in motion.votes]
     return tally(
-        ballots, _members(session), motion.party_organisation_ids, decision_rules(), today or today_utc()
+        ballots,
+        _members(session),
+        motion.party_organisation_ids,
+        decision_rules(),
+        today or today_utc(),
     )
 
 
-def eligible_for(session: Session, motion: Motion, today: date) -> list[Membership]:
+def eligible_for(session: Session, motion: DugMotion, today: date) -> list[DugMember]:
     ids = {m.id for m in eligible_voters(_members(session), motion.party_organisation_ids, today)}
     return [m for m in repo.serving(session, today) if m.id in ids]
 
 
-def _close(session: Session, actor: Principal | None, motion: Motion, today: date) -> Motion:
+def _close(session: Session, actor: Principal | None, motion: DugMotion, today: date) -> DugMotion:
     result = current_tally(session, motion, today)
     now: datetime = utcnow()
     # compare-and-set: two concurrent closes cannot both decide the motion
     changed = session.execute(
-        update(Motion)
-        .where(Motion.id == motion.id, Motion.state == MotionState.open.value)
+        update(DugMotion)
+        .where(DugMotion.id == motion.id, DugMotion.state == MotionState.open.value)
         .values(
             state=result.state.value,
             closed_at=now,
@@ -552,9 +568,7 @@ def _close(session: Session, actor: Principal | None, motion: Motion, today: dat
                 "quorum_needed": result.quorum_needed,
                 "quorum_met": result.quorum_met,
                 "majority_needed": result.majority_needed,
-                "votes": [
-                    {"member": v.member.name, "choice": v.choice} for v in motion.votes
-                ],
+                "votes": [{"member": v.member.name, "choice": v.choice} for v in motion.votes],
             },
         )
         .execution_options(synchronize_session=False)
@@ -593,7 +607,7 @@ def _close(session: Session, actor: Principal | None, motion: Motion, today: dat
 
 def close_motion(
     session: Session, actor: Principal, motion_id: int, today: date | None = None
-) -> Motion:
+) -> DugMotion:
     """The chair closes the vote; the tally decides and states the rule that decided it."""
     today = today or today_utc()
     motion = readable_motion(session, actor, motion_id, today)
@@ -607,7 +621,7 @@ def close_motion(
 
 def withdraw_motion(
     session: Session, actor: Principal, motion_id: int, today: date | None = None
-) -> Motion:
+) -> DugMotion:
     """The proposer or the chair withdraws an open motion."""
     today = today or today_utc()
     motion = readable_motion(session, actor, motion_id, today)
@@ -615,8 +629,8 @@ def withdraw_motion(
     if row is None or not (row.is_chair or motion.proposed_by_id == actor.user_id):
         raise Forbidden("Only the proposer or the chair withdraws a motion.")
     changed = session.execute(
-        update(Motion)
-        .where(Motion.id == motion.id, Motion.state == MotionState.open.value)
+        update(DugMotion)
+        .where(DugMotion.id == motion.id, DugMotion.state == MotionState.open.value)
         .values(state=MotionState.withdrawn.value, closed_at=utcnow(), result_rule="Withdrawn.")
         .execution_options(synchronize_session=False)
     )
@@ -636,7 +650,7 @@ def withdraw_motion(
 
 def require_decision(
     session: Session, kind: MotionKind | str, subject_type: str, subject_id: str | int
-) -> Motion:
+) -> DugMotion:
     """The passed DUG decision authorising ``kind`` on a subject, or :class:`Conflict`.
 
     Call it in a service before carrying out a DUG action, e.g.::
@@ -655,12 +669,12 @@ def require_decision(
     return found[0]
 
 
-def decisions_for(session: Session, subject_type: str, subject_id: str | int) -> list[Motion]:
+def decisions_for(session: Session, subject_type: str, subject_id: str | int) -> list[DugMotion]:
     """Every motion on a subject, newest first (for other contexts' pages)."""
     stmt = (
-        select(Motion)
-        .where(Motion.subject_type == subject_type, Motion.subject_id == str(subject_id))
-        .order_by(Motion.id.desc())
+        select(DugMotion)
+        .where(DugMotion.subject_type == subject_type, DugMotion.subject_id == str(subject_id))
+        .order_by(DugMotion.id.desc())
     )
     return list(session.scalars(stmt))
 
@@ -699,4 +713,3 @@ def remind_terms_ending(session: Session, now: datetime) -> str:
 
 def upcoming_term_ends(session: Session, today: date, days: int) -> list[Member]:
     return terms_ending(_members(session), today, days)
-

@@ -49,7 +49,9 @@ def _overview(request: Request, db: DbSession, principal: Principal, **extra: An
         "can_manage": principal.has(Permission.GOVERNANCE_MANAGE),
     }
     context.update(extra)
-    return render(request, "governance/index.html", context, status_code=422 if "error" in extra else 200)
+    return render(
+        request, "governance/index.html", context, status_code=422 if "error" in extra else 200
+    )
 
 
 @router.get("/governance")
@@ -74,7 +76,9 @@ def _manage(request: Request, db: DbSession, principal: Principal, **extra: Any)
         "today": service.today_utc(),
     }
     context.update(extra)
-    return render(request, "governance/manage.html", context, status_code=422 if "error" in extra else 200)
+    return render(
+        request, "governance/manage.html", context, status_code=422 if "error" in extra else 200
+    )
 
 
 @router.get("/governance/manage")
@@ -256,14 +260,20 @@ def _motion_page(
         "member": member,
         "recused": recused,
         "voted": member is not None and any(v.member_id == member.id for v in m.votes),
-        "parties": [registry_repo.organisation_by_id(db, o) for o in sorted(m.party_organisation_ids)],
+        "parties": [
+            registry_repo.organisation_by_id(db, o) for o in sorted(m.party_organisation_ids)
+        ],
     }
     context.update(extra)
-    return render(request, "governance/motion.html", context, status_code=422 if "error" in extra else 200)
+    return render(
+        request, "governance/motion.html", context, status_code=422 if "error" in extra else 200
+    )
 
 
 @router.get("/governance/motions/{motion_id}")
-def motion(motion_id: int, request: Request, db: DbSession, principal: CurrentPrincipal) -> Response:
+def motion(
+    motion_id: int, request: Request, db: DbSession, principal: CurrentPrincipal
+) -> Response:
     return _motion_page(request, db, principal, motion_id)
 
 
@@ -313,7 +323,9 @@ def close(motion_id: int, request: Request, db: DbSession, principal: CurrentPri
 
 
 @router.post("/governance/motions/{motion_id}/withdraw")
-def withdraw(motion_id: int, request: Request, db: DbSession, principal: CurrentPrincipal) -> Response:
+def withdraw(
+    motion_id: int, request: Request, db: DbSession, principal: CurrentPrincipal
+) -> Response:
     principal.require(Permission.MOTION_PROPOSE)
     try:
         service.withdraw_motion(db, principal, motion_id)

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from steward.accounts.principal import Principal
 from steward.authz import Permission
 from steward.reviews import repository, service
-from steward.reviews.models import Direction, Review
+from steward.reviews.models import IprtDirection, IprtReview
 from steward.reviews.schemas import (
     AdvanceIn,
     AppointIn,
@@ -30,14 +30,19 @@ from steward.web import CurrentPrincipal, DbSession, require
 router = APIRouter(prefix="/api/v1/reviews", tags=["reviews"])
 
 
-def direction_out(d: Direction) -> DirectionOut:
+def direction_out(d: IprtDirection) -> DirectionOut:
     return DirectionOut(
-        id=d.id, target=d.target, text=d.text, due_on=d.due_on, status=d.status,
-        completed_on=d.completed_on, completion_note=d.completion_note,
+        id=d.id,
+        target=d.target,
+        text=d.text,
+        due_on=d.due_on,
+        status=d.status,
+        completed_on=d.completed_on,
+        completion_note=d.completion_note,
     )
 
 
-def review_out(r: Review) -> ReviewOut:
+def review_out(r: IprtReview) -> ReviewOut:
     comp = service.composition_of(r)
     return ReviewOut(
         id=r.id,
@@ -54,8 +59,11 @@ def review_out(r: Review) -> ReviewOut:
         closed_on=r.closed_on,
         members=[
             MemberOut(
-                id=m.id, name=m.name, constituency=m.constituency,
-                organisation=m.organisation.name if m.organisation else None, appointed_on=m.appointed_on,
+                id=m.id,
+                name=m.name,
+                constituency=m.constituency,
+                organisation=m.organisation.name if m.organisation else None,
+                appointed_on=m.appointed_on,
             )
             for m in r.members
         ],
@@ -66,9 +74,15 @@ def review_out(r: Review) -> ReviewOut:
             complete=comp.complete,
             problems=comp.problems(),
         ),
-        findings=[FindingOut(id=f.id, topic=f.topic, text=f.text, referred_to=f.referred_to) for f in r.findings],
+        findings=[
+            FindingOut(id=f.id, topic=f.topic, text=f.text, referred_to=f.referred_to)
+            for f in r.findings
+        ],
         directions=[direction_out(d) for d in r.directions],
-        comments=[CommentOut(author_name=c.author_name, text=c.text, created_at=c.created_at) for c in r.comments],
+        comments=[
+            CommentOut(author_name=c.author_name, text=c.text, created_at=c.created_at)
+            for c in r.comments
+        ],
         audits=[link.audit_id for link in r.audit_links],
     )
 
@@ -77,7 +91,13 @@ def review_out(r: Review) -> ReviewOut:
 def schedule(db: DbSession) -> list[CycleOut]:
     """Review cycles: transition + 3 years, then every 4 years; overdue ones flagged (R-IPRT-2)."""
     return [
-        CycleOut(number=c.number, due=c.due, status=c.status.value, overdue=c.overdue, record_id=c.record_id)
+        CycleOut(
+            number=c.number,
+            due=c.due,
+            status=c.status.value,
+            overdue=c.overdue,
+            record_id=c.record_id,
+        )
         for c in service.schedule(db, service.today_utc())
     ]
 
@@ -93,13 +113,18 @@ def review(review_id: int, db: DbSession) -> ReviewOut:
 
 
 @router.post("", response_model=ReviewOut, status_code=201)
-def convene(body: ConveneIn, db: DbSession, principal: Principal = require(Permission.REVIEW_MANAGE)) -> ReviewOut:
+def convene(
+    body: ConveneIn, db: DbSession, principal: Principal = require(Permission.REVIEW_MANAGE)
+) -> ReviewOut:
     return review_out(service.convene(db, principal, body.title))
 
 
 @router.post("/{review_id}/members", response_model=ReviewOut, status_code=201)
 def appoint(
-    review_id: int, body: AppointIn, db: DbSession, principal: Principal = require(Permission.REVIEW_MANAGE)
+    review_id: int,
+    body: AppointIn,
+    db: DbSession,
+    principal: Principal = require(Permission.REVIEW_MANAGE),
 ) -> ReviewOut:
     service.appoint(db, principal, review_id, **body.model_dump())
     return review_out(service.get(db, review_id))
@@ -107,7 +132,10 @@ def appoint(
 
 @router.delete("/{review_id}/members/{member_id}", response_model=ReviewOut)
 def remove(
-    review_id: int, member_id: int, db: DbSession, principal: Principal = require(Permission.REVIEW_MANAGE)
+    review_id: int,
+    member_id: int,
+    db: DbSession,
+    principal: Principal = require(Permission.REVIEW_MANAGE),
 ) -> ReviewOut:
     service.remove_member(db, principal, review_id, member_id)
     return review_out(service.get(db, review_id))
@@ -115,21 +143,32 @@ def remove(
 
 @router.post("/{review_id}/texts", response_model=ReviewOut)
 def record_text(
-    review_id: int, body: TextIn, db: DbSession, principal: Principal = require(Permission.REVIEW_MANAGE)
+    review_id: int,
+    body: TextIn,
+    db: DbSession,
+    principal: Principal = require(Permission.REVIEW_MANAGE),
 ) -> ReviewOut:
     return review_out(service.record_text(db, principal, review_id, body.field, body.text))
 
 
 @router.post("/{review_id}/stage", response_model=ReviewOut)
 def advance(
-    review_id: int, body: AdvanceIn, db: DbSession, principal: Principal = require(Permission.REVIEW_MANAGE)
+    review_id: int,
+    body: AdvanceIn,
+    db: DbSession,
+    principal: Principal = require(Permission.REVIEW_MANAGE),
 ) -> ReviewOut:
-    return review_out(service.advance(db, principal, review_id, body.stage, comment_closes=body.comment_closes))
+    return review_out(
+        service.advance(db, principal, review_id, body.stage, comment_closes=body.comment_closes)
+    )
 
 
 @router.post("/{review_id}/findings", response_model=FindingOut, status_code=201)
 def finding(
-    review_id: int, body: FindingIn, db: DbSession, principal: Principal = require(Permission.REVIEW_MANAGE)
+    review_id: int,
+    body: FindingIn,
+    db: DbSession,
+    principal: Principal = require(Permission.REVIEW_MANAGE),
 ) -> FindingOut:
     f = service.add_finding(db, principal, review_id, body.topic, body.text)
     return FindingOut(id=f.id, topic=f.topic, text=f.text, referred_to=f.referred_to)
@@ -137,13 +176,20 @@ def finding(
 
 @router.post("/{review_id}/directions", response_model=DirectionOut, status_code=201)
 def direction(
-    review_id: int, body: DirectionIn, db: DbSession, principal: Principal = require(Permission.REVIEW_MANAGE)
+    review_id: int,
+    body: DirectionIn,
+    db: DbSession,
+    principal: Principal = require(Permission.REVIEW_MANAGE),
 ) -> DirectionOut:
-    return direction_out(service.add_direction(db, principal, review_id, body.target, body.text, body.due_on))
+    return direction_out(
+        service.add_direction(db, principal, review_id, body.target, body.text, body.due_on)
+    )
 
 
 @router.post("/directions/{direction_id}/complete", response_model=DirectionOut)
-def complete(direction_id: int, body: CompleteIn, db: DbSession, principal: CurrentPrincipal) -> DirectionOut:
+def complete(
+    direction_id: int, body: CompleteIn, db: DbSession, principal: CurrentPrincipal
+) -> DirectionOut:
     """The addressee (DUG chair for the DUG, IFM staff for the IFM) or the IPRT records completion."""
     if principal.is_anonymous:
         principal.require(Permission.REVIEW_MANAGE)
@@ -151,7 +197,9 @@ def complete(direction_id: int, body: CompleteIn, db: DbSession, principal: Curr
 
 
 @router.post("/{review_id}/comments", response_model=CommentOut, status_code=201)
-def comment(review_id: int, body: CommentIn, db: DbSession, principal: CurrentPrincipal) -> CommentOut:
+def comment(
+    review_id: int, body: CommentIn, db: DbSession, principal: CurrentPrincipal
+) -> CommentOut:
     """Public comment on the draft report while its comment period is open."""
     c = service.add_public_comment(db, principal, review_id, body.author_name, body.text)
     return CommentOut(author_name=c.author_name, text=c.text, created_at=c.created_at)

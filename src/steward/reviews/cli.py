@@ -25,10 +25,20 @@ def schedule(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")]
     with session_scope() as db:
         cycles = service.schedule(db, service.today_utc())
     if as_json:
-        typer.echo(json.dumps([
-            {"number": c.number, "due": c.due.isoformat(), "status": c.status.value, "review": c.record_id}
-            for c in cycles
-        ], indent=2))
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "number": c.number,
+                        "due": c.due.isoformat(),
+                        "status": c.status.value,
+                        "review": c.record_id,
+                    }
+                    for c in cycles
+                ],
+                indent=2,
+            )
+        )
         return
     table = Table("review", "due", "status")
     for c in cycles:
@@ -63,7 +73,9 @@ def convene(
 def appoint(
     review_id: int,
     name: str,
-    constituency: Annotated[str, typer.Argument(help="registry_customer, gac, alac, ssac, rssac, ietf, other")],
+    constituency: Annotated[
+        str, typer.Argument(help="registry_customer, gac, alac, ssac, rssac, ietf, other")
+    ],
     as_: Annotated[str, typer.Option("--as", help="Email of the acting account")],
     email: str | None = None,
     organisation_id: int | None = None,
@@ -71,8 +83,13 @@ def appoint(
     """Appoint a member; the R-IPRT-1 composition is checked."""
     with fail_on_error(), session_scope() as db:
         service.appoint(
-            db, acting_as(db, as_), review_id, name=name, constituency=constituency,
-            email=email, organisation_id=organisation_id,
+            db,
+            acting_as(db, as_),
+            review_id,
+            name=name,
+            constituency=constituency,
+            email=email,
+            organisation_id=organisation_id,
         )
         problems = service.composition_of(service.get(db, review_id)).problems()
     console.print(f"{name} appointed.")

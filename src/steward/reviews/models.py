@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from steward.db import Base, UtcDateTime, utcnow
 
 
-class Review(Base):
+class IprtReview(Base):
     __tablename__ = "reviews_review"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -28,18 +28,18 @@ class Review(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     convened_by_id: Mapped[int | None] = mapped_column(ForeignKey("account_user.id"))
 
-    members: Mapped[list[ReviewMember]] = relationship(
-        back_populates="review", lazy="selectin", order_by="ReviewMember.id"
+    members: Mapped[list[IprtMember]] = relationship(
+        back_populates="review", lazy="selectin", order_by="IprtMember.id"
     )
-    findings: Mapped[list[Finding]] = relationship(lazy="selectin", order_by="Finding.id")
-    directions: Mapped[list[Direction]] = relationship(lazy="selectin", order_by="Direction.id")
-    comments: Mapped[list[PublicComment]] = relationship(
-        lazy="selectin", order_by="PublicComment.id"
+    findings: Mapped[list[IprtFinding]] = relationship(lazy="selectin", order_by="IprtFinding.id")
+    directions: Mapped[list[IprtDirection]] = relationship(
+        lazy="selectin", order_by="IprtDirection.id"
     )
-    audit_links: Mapped[list[ReviewAudit]] = relationship(lazy="selectin")
+    comments: Mapped[list[IprtComment]] = relationship(lazy="selectin", order_by="IprtComment.id")
+    audit_links: Mapped[list[IprtReviewAudit]] = relationship(lazy="selectin")
 
 
-class ReviewMember(Base):
+class IprtMember(Base):
     __tablename__ = "reviews_member"
     __table_args__ = (UniqueConstraint("review_id", "person_key"),)
 
@@ -53,11 +53,11 @@ class ReviewMember(Base):
     constituency: Mapped[str] = mapped_column(String(24))
     appointed_on: Mapped[date] = mapped_column(Date)
 
-    review: Mapped[Review] = relationship(back_populates="members")
+    review: Mapped[IprtReview] = relationship(back_populates="members")
     organisation = relationship("Organisation", lazy="joined")
 
 
-class Finding(Base):
+class IprtFinding(Base):
     __tablename__ = "reviews_finding"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -69,7 +69,7 @@ class Finding(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-class Direction(Base):
+class IprtDirection(Base):
     __tablename__ = "reviews_direction"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -82,7 +82,7 @@ class Direction(Base):
     completion_note: Mapped[str] = mapped_column(Text, default="")
 
 
-class PublicComment(Base):
+class IprtComment(Base):
     __tablename__ = "reviews_comment"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -93,7 +93,7 @@ class PublicComment(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-class ReviewAudit(Base):
+class IprtReviewAudit(Base):
     """An audit whose results inform this review (R-AUD-2)."""
 
     __tablename__ = "reviews_audit_link"

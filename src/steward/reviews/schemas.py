@@ -21,13 +21,17 @@ class ConveneIn(BaseModel):
 
 class AppointIn(BaseModel):
     name: str = Field(max_length=200)
-    constituency: str = Field(description="registry_customer | gac | alac | ssac | rssac | ietf | other")
+    constituency: str = Field(
+        description="registry_customer | gac | alac | ssac | rssac | ietf | other"
+    )
     email: str | None = Field(None, max_length=320)
     organisation_id: int | None = None
 
 
 class TextIn(BaseModel):
-    field: str = Field(description="terms_of_reference | evidence_notes | draft_report | final_report")
+    field: str = Field(
+        description="terms_of_reference | evidence_notes | draft_report | final_report"
+    )
     text: str
 
 
@@ -37,7 +41,9 @@ class AdvanceIn(BaseModel):
 
 
 class FindingIn(BaseModel):
-    topic: str = Field(description="due_process | policy_adherence | dug_ifm_relationship | operational_service_levels")
+    topic: str = Field(
+        description="due_process | policy_adherence | dug_ifm_relationship | operational_service_levels"
+    )
     text: str
 
 

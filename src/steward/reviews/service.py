@@ -47,12 +47,12 @@ from steward.reviews.domain import (
     scope_guard,
 )
 from steward.reviews.models import (
-    Direction,
-    Finding,
-    PublicComment,
-    Review,
-    ReviewAudit,
-    ReviewMember,
+    IprtComment,
+    IprtDirection,
+    IprtFinding,
+    IprtMember,
+    IprtReview,
+    IprtReviewAudit,
 )
 
 TEXT_FIELDS = ("terms_of_reference", "evidence_notes", "draft_report", "final_report")
@@ -94,14 +94,14 @@ def schedule(session: Session, today: date) -> list[Cycle]:
     )
 
 
-def get(session: Session, review_id: int) -> Review:
+def get(session: Session, review_id: int) -> IprtReview:
     review = repo.review(session, review_id)
     if review is None:
         raise NotFound("No such review.")
     return review
 
 
-def appointees(review: Review) -> list[Appointee]:
+def appointees(review: IprtReview) -> list[Appointee]:
     return [
         Appointee(
             m.person_key,
@@ -113,11 +113,11 @@ def appointees(review: Review) -> list[Appointee]:
     ]
 
 
-def composition_of(review: Review) -> CompositionReport:
+def composition_of(review: IprtReview) -> CompositionReport:
     return composition(appointees(review), seat_plan())
 
 
-def facts(review: Review) -> ReviewFacts:
+def facts(review: IprtReview) -> ReviewFacts:
     return ReviewFacts(
         stage=Stage(review.stage),
         composition=composition_of(review),
@@ -131,7 +131,7 @@ def facts(review: Review) -> ReviewFacts:
 
 def convene(
     session: Session, actor: Principal, title: str = "", today: date | None = None
-) -> Review:
+) -> IprtReview:
     """Convene the review of the next scheduled cycle and link the audits that inform it."""
     actor.require(Permission.REVIEW_MANAGE)
     today = today or today_utc()
@@ -140,7 +140,7 @@ def convene(
         raise Conflict("Every scheduled review has been convened.")
     if any(r.stage != Stage.closed.value for r in repo.reviews(session)):
         raise Conflict("A review is already in progress; close it before convening the next.")
-    review = Review(
+    review = IprtReview(
         cycle=nxt.number,
         due_on=nxt.due,
         title=title.strip() or f"IANA naming functions review {nxt.number} ({nxt.due.year})",
@@ -152,7 +152,7 @@ def convene(
     session.flush()
     published = [(a.id, a.published_on) for a in audits_repo.published_audits(session)]
     for audit_id in informing_audits(published, today):
-        review.audit_links.append(ReviewAudit(review_id=review.id, audit_id=audit_id))
+        review.audit_links.append(IprtReviewAudit(review_id=review.id, audit_id=audit_id))
     session.flush()
     record_event(
         session,
@@ -176,7 +176,7 @@ def appoint(
     email: str | None = None,
     organisation_id: int | None = None,
     today: date | None = None,
-) -> ReviewMember:
+) -> IprtMember:
     """Appoint a member for a constituency; R-IPRT-1 seats are checked on every appointment."""
     actor.require(Permission.REVIEW_MANAGE)
     today = today or today_utc()
@@ -202,7 +202,7 @@ def appoint(
     user = None
     if clean_email:
         user = session.query(User).filter(User.email == clean_email).one_or_none()
-    member = ReviewMember(
+    member = IprtMember(
         review_id=review.id,
         person_key=key,
         name=new.name,
@@ -251,7 +251,7 @@ def remove_member(session: Session, actor: Principal, review_id: int, member_id:
 
 def record_text(
     session: Session, actor: Principal, review_id: int, field: str, text: str
-) -> Review:
+) -> IprtReview:
     """Record the terms of reference, evidence notes, draft or final report text."""
     actor.require(Permission.REVIEW_MANAGE)
     review = get(session, review_id)
@@ -291,7 +291,7 @@ def advance(
     *,
     comment_closes: date | None = None,
     today: date | None = None,
-) -> Review:
+) -> IprtReview:
     """Move the review to its next stage when the guard allows it."""
     actor.require(Permission.REVIEW_MANAGE)
     today = today or today_utc()
@@ -344,7 +344,7 @@ def advance(
 
 def add_finding(
     session: Session, actor: Principal, review_id: int, topic: str, text: str
-) -> Finding:
+) -> IprtFinding:
     """Record a finding; one about operational service levels is referred to the DUG (R-IPRT-3)."""
     actor.require(Permission.REVIEW_MANAGE)
     review = get(session, review_id)
@@ -361,7 +361,7 @@ def add_finding(
     if not text.strip():
         raise Invalid("The finding is empty.", field="text")
     decision = scope_guard(t)
-    finding = Finding(
+    finding = IprtFinding(
         review_id=review.id, topic=t.value, text=text.strip(), referred_to=decision.referred_to
     )
     review.findings.append(finding)
@@ -385,7 +385,7 @@ def add_direction(
     target: str,
     text: str,
     due_on: date | None = None,
-) -> Direction:
+) -> IprtDirection:
     """Direct a remedial action to the DUG or the IFM (R-IPRT-3); tracked until completed."""
     actor.require(Permission.REVIEW_MANAGE)
     review = get(session, review_id)
@@ -393,7 +393,7 @@ def add_direction(
         to = check_direction(Stage(review.stage), target, text)
     except ReviewError as err:
         raise _invalid(err) from None
-    d = Direction(review_id=review.id, target=to.value, text=text.strip(), due_on=due_on)
+    d = IprtDirection(review_id=review.id, target=to.value, text=text.strip(), due_on=due_on)
     review.directions.append(d)
     session.flush()
     record_event(
@@ -410,7 +410,7 @@ def add_direction(
 
 def complete_direction(
     session: Session, actor: Principal, direction_id: int, note: str, today: date | None = None
-) -> Direction:
+) -> IprtDirection:
     """The addressee (DUG chair or IFM staff) or the IPRT records that a direction is done."""
     today = today or today_utc()
     d = repo.direction(session, direction_id)
@@ -446,7 +446,7 @@ def add_public_comment(
     author_name: str,
     text: str,
     today: date | None = None,
-) -> PublicComment:
+) -> IprtComment:
     """Anyone may comment on the draft report during its comment period."""
     today = today or today_utc()
     review = get(session, review_id)
@@ -459,7 +459,7 @@ def add_public_comment(
         raise Invalid("The comment is empty.", field="text")
     if len(text) > 10_000:
         raise Invalid("Keep the comment under 10,000 characters.", field="text")
-    c = PublicComment(
+    c = IprtComment(
         review_id=review.id, author_name=name[:200], user_id=principal.user_id, text=text.strip()
     )
     review.comments.append(c)
@@ -484,7 +484,7 @@ class LinkedAudit:
     published_on: date | None
 
 
-def linked_audits(session: Session, review: Review) -> list[LinkedAudit]:
+def linked_audits(session: Session, review: IprtReview) -> list[LinkedAudit]:
     out = []
     for link in review.audit_links:
         a = audits_repo.audit(session, link.audit_id)
@@ -493,7 +493,7 @@ def linked_audits(session: Session, review: Review) -> list[LinkedAudit]:
     return out
 
 
-def stage_label(review: Review) -> str:
+def stage_label(review: IprtReview) -> str:
     return STAGE_LABELS[Stage(review.stage)]
 
 

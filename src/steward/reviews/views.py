@@ -54,7 +54,9 @@ def _index(request: Request, db: DbSession, principal: Principal, **extra: Any) 
         "stage_label": service.stage_label,
     }
     context.update(extra)
-    return render(request, "reviews/index.html", context, status_code=422 if "error" in extra else 200)
+    return render(
+        request, "reviews/index.html", context, status_code=422 if "error" in extra else 200
+    )
 
 
 @router.get("/reviews")
@@ -75,7 +77,9 @@ def convene(
     return RedirectResponse(f"/reviews/{review.id}", status_code=303)
 
 
-def _page(request: Request, db: DbSession, principal: Principal, review_id: int, **extra: Any) -> Response:
+def _page(
+    request: Request, db: DbSession, principal: Principal, review_id: int, **extra: Any
+) -> Response:
     review = service.get(db, review_id)
     today = service.today_utc()
     stage = Stage(review.stage)
@@ -96,11 +100,15 @@ def _page(request: Request, db: DbSession, principal: Principal, review_id: int,
         "comment_open": comment_period_open(review.comment_closes, stage, today),
     }
     context.update(extra)
-    return render(request, "reviews/review.html", context, status_code=422 if "error" in extra else 200)
+    return render(
+        request, "reviews/review.html", context, status_code=422 if "error" in extra else 200
+    )
 
 
 @router.get("/reviews/{review_id}")
-def review(review_id: int, request: Request, db: DbSession, principal: CurrentPrincipal) -> Response:
+def review(
+    review_id: int, request: Request, db: DbSession, principal: CurrentPrincipal
+) -> Response:
     return _page(request, db, principal, review_id)
 
 
@@ -128,7 +136,12 @@ def appoint(
         )
     except StewardError as err:
         db.rollback()
-        form = {"name": name, "constituency": constituency, "email": email, "organisation_id": organisation_id}
+        form = {
+            "name": name,
+            "constituency": constituency,
+            "email": email,
+            "organisation_id": organisation_id,
+        }
         return _page(request, db, principal, review_id, error=err.detail(), form=form)
     return RedirectResponse(f"/reviews/{review_id}#members", status_code=303)
 
@@ -176,7 +189,10 @@ def advance(
     principal.require(Permission.REVIEW_MANAGE)
     try:
         service.advance(
-            db, principal, review_id, stage,
+            db,
+            principal,
+            review_id,
+            stage,
             comment_closes=_optional_date(comment_closes, "comment_closes"),
         )
     except StewardError as err:
@@ -215,7 +231,9 @@ def direction(
 ) -> Response:
     principal.require(Permission.REVIEW_MANAGE)
     try:
-        service.add_direction(db, principal, review_id, target, text, _optional_date(due_on, "due_on"))
+        service.add_direction(
+            db, principal, review_id, target, text, _optional_date(due_on, "due_on")
+        )
     except StewardError as err:
         db.rollback()
         return _page(request, db, principal, review_id, error=err.detail())

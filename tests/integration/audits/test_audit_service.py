@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.integration.governance.dug_factory import Dug, build_dug, org, pass_motion, user
 
 from steward.accounts.principal import Principal
 from steward.audits import service as audits
@@ -16,6 +15,7 @@ from steward.errors import Conflict, Forbidden, Invalid
 from steward.events import Publication
 from steward.outbox import OutboxEmail
 from steward.reviews.domain import CycleStatus
+from tests.integration.governance.dug_factory import Dug, build_dug, org, pass_motion, user
 
 # audit cycle 1 is due 2019-10-01 (transition 2016-10-01 + 3 years)
 COMMISSIONED = date(2019, 6, 1)
@@ -32,7 +32,9 @@ def setup(session: Session) -> tuple[Dug, object, Principal]:
 def commission(session: Session, dug: Dug, firm: object) -> object:
     pass_motion(session, dug, "commission_audit", "audit_cycle", 1, COMMISSIONED)
     return audits.commission(
-        session, dug.chair, firm_id=firm.id,  # type: ignore[attr-defined]
+        session,
+        dug.chair,
+        firm_id=firm.id,  # type: ignore[attr-defined]
         declaration="Northbridge has no ownership, contractual or staff ties to the IFM.",
         today=COMMISSIONED,
     )
@@ -50,7 +52,9 @@ def test_schedule_every_three_years_with_overdue_flag_R_AUD_1(session: Session) 
 def test_commissioning_needs_a_passed_dug_decision(session: Session) -> None:
     dug, firm, _ = setup(session)
     with pytest.raises(Conflict, match="Commission the periodic audit"):
-        audits.commission(session, dug.chair, firm_id=firm.id, declaration="Independent.", today=COMMISSIONED)  # type: ignore[attr-defined]
+        audits.commission(
+            session, dug.chair, firm_id=firm.id, declaration="Independent.", today=COMMISSIONED
+        )  # type: ignore[attr-defined]
     audit = commission(session, dug, firm)
     assert audit.cycle == 1 and audit.stage == "commissioned"  # type: ignore[attr-defined]
     assert audits.schedule(session, COMMISSIONED)[0].status is CycleStatus.started
@@ -61,20 +65,34 @@ def test_firm_affiliated_with_the_ifm_is_refused_R_AUD_1(session: Session) -> No
     pass_motion(session, dug, "commission_audit", "audit_cycle", 1, COMMISSIONED)
     tied = org(session, "Captive Audit LLC", "audit_firm", affiliated_with_ifm=True)
     with pytest.raises(Invalid, match="affiliated with the IFM"):
-        audits.commission(session, dug.chair, firm_id=tied.id, declaration="We are independent.", today=COMMISSIONED)
+        audits.commission(
+            session,
+            dug.chair,
+            firm_id=tied.id,
+            declaration="We are independent.",
+            today=COMMISSIONED,
+        )
     ifm = session.scalars(select(type(tied)).where(type(tied).kind == "ifm")).one()
     declared = org(session, "Declared Ties LLP", "audit_firm")
     with pytest.raises(Invalid, match="affiliated with the IFM"):
         audits.commission(
-            session, dug.chair, firm_id=declared.id, declaration="We audit PTI's parent.",
-            affiliated_organisation_ids=[ifm.id], today=COMMISSIONED,
+            session,
+            dug.chair,
+            firm_id=declared.id,
+            declaration="We audit PTI's parent.",
+            affiliated_organisation_ids=[ifm.id],
+            today=COMMISSIONED,
         )
     operator = org(session, "Some Registry", "operator")
     with pytest.raises(Invalid, match="kind audit firm"):
-        audits.commission(session, dug.chair, firm_id=operator.id, declaration="x", today=COMMISSIONED)
+        audits.commission(
+            session, dug.chair, firm_id=operator.id, declaration="x", today=COMMISSIONED
+        )
 
 
-def test_only_the_firms_auditor_uploads_and_the_report_is_hidden_until_published(session: Session) -> None:
+def test_only_the_firms_auditor_uploads_and_the_report_is_hidden_until_published(
+    session: Session,
+) -> None:
     dug, firm, auditor = setup(session)
     audit = commission(session, dug, firm)
     other_firm = org(session, "Other Audit", "audit_firm")
@@ -82,9 +100,21 @@ def test_only_the_firms_auditor_uploads_and_the_report_is_hidden_until_published
     with pytest.raises(Forbidden):
         audits.submit_report(session, stranger, audit.id, "r", [FindingInput("f")])  # type: ignore[attr-defined]
     with pytest.raises(Invalid) as err:
-        audits.submit_report(session, auditor, audit.id, "r", [FindingInput("ok"), FindingInput("bad", severity="huge")])  # type: ignore[attr-defined]
+        audits.submit_report(
+            session,
+            auditor,
+            audit.id,
+            "r",
+            [FindingInput("ok"), FindingInput("bad", severity="huge")],
+        )  # type: ignore[attr-defined]
     assert err.value.line == 2
-    audits.submit_report(session, auditor, audit.id, "Report text", [FindingInput("Slow NS changes", "p95 80h", "major")])  # type: ignore[attr-defined]
+    audits.submit_report(
+        session,
+        auditor,
+        audit.id,
+        "Report text",
+        [FindingInput("Slow NS changes", "p95 80h", "major")],
+    )  # type: ignore[attr-defined]
     assert audits.can_see_report(auditor, audit)  # type: ignore[arg-type]
     assert audits.can_see_report(dug.chair, audit)  # type: ignore[arg-type]
     assert not audits.can_see_report(Principal.anonymous(), audit)  # type: ignore[arg-type]
@@ -95,24 +125,39 @@ def test_full_flow_to_a_refinement_decision_R_AUD_2(session: Session) -> None:
     dug, firm, auditor = setup(session)
     audit = commission(session, dug, firm)
     aid = audit.id  # type: ignore[attr-defined]
-    audits.submit_report(session, auditor, aid, "Report", [FindingInput("Slow NS changes", "", "major")])
+    audits.submit_report(
+        session, auditor, aid, "Report", [FindingInput("Slow NS changes", "", "major")]
+    )
     with pytest.raises(Conflict, match="Publish findings"):
         audits.publish(session, dug.chair, aid, date(2019, 12, 15), today=date(2019, 11, 1))
     pass_motion(session, dug, "publish_findings", "audit", aid, date(2019, 11, 1))
     audits.publish(session, dug.chair, aid, date(2019, 12, 15), today=date(2019, 11, 1))
     assert audits.can_see_report(Principal.anonymous(), audit)  # type: ignore[arg-type]
-    audits.add_feedback(session, Principal.anonymous(), aid, "A ccTLD manager", "Agree on NS changes.", today=date(2019, 12, 15))
+    audits.add_feedback(
+        session,
+        Principal.anonymous(),
+        aid,
+        "A ccTLD manager",
+        "Agree on NS changes.",
+        today=date(2019, 12, 15),
+    )
     with pytest.raises(Conflict, match="not open"):
-        audits.add_feedback(session, Principal.anonymous(), aid, "Late", "x", today=date(2019, 12, 16))
+        audits.add_feedback(
+            session, Principal.anonymous(), aid, "Late", "x", today=date(2019, 12, 16)
+        )
     with pytest.raises(Invalid, match="open until 2019-12-15"):
         audits.examine(session, dug.chair, aid, "Examined", today=date(2019, 12, 15))
     with pytest.raises(Conflict, match="Refine the agreed service levels"):
         audits.examine(session, dug.chair, aid, "Tighten NS", refine=True, today=date(2020, 1, 10))
     motion = pass_motion(session, dug, "refine_service_levels", "audit", aid, date(2020, 1, 10))
-    examined = audits.examine(session, dug.chair, aid, "Tighten NS", refine=True, today=date(2020, 1, 10))
+    examined = audits.examine(
+        session, dug.chair, aid, "Tighten NS", refine=True, today=date(2020, 1, 10)
+    )
     assert examined.stage == "examined"
     assert examined.catalogue_version is not None
-    assert str(motion.id) in examined.catalogue_version or examined.catalogue_version.startswith("sla-version:")
+    assert str(motion.id) in examined.catalogue_version or examined.catalogue_version.startswith(
+        "sla-version:"
+    )
     kinds = session.scalars(select(Publication.kind)).all()
     assert {"audit_report", "audit_examination"} <= set(kinds)
     assert audits.schedule(session, date(2020, 1, 10))[0].status is CycleStatus.completed
@@ -124,5 +169,7 @@ def test_reminder_of_an_overdue_audit_goes_to_the_chair_once(session: Session) -
     first = audits.remind_next_audit(session, now)
     assert first.startswith("3 ")  # cycles 1, 2 and 3 are all overdue on 2025-10-02
     assert audits.remind_next_audit(session, now) == "0 audit reminder(s) queued"
-    subjects = session.scalars(select(OutboxEmail.subject).where(OutboxEmail.to_address == "voter0@dug.test")).all()
+    subjects = session.scalars(
+        select(OutboxEmail.subject).where(OutboxEmail.to_address == "voter0@dug.test")
+    ).all()
     assert "[DUG] Independent audit 3 is overdue (2025-10-01)" in subjects

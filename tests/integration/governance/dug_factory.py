@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from steward.accounts import service as accounts
 from steward.accounts.principal import Principal
 from steward.governance import service as governance
-from steward.governance.models import Membership
+from steward.governance.models import DugMember
 from steward.registry import service as registry
 
 TERM_START = date(2025, 1, 1)
@@ -23,7 +23,7 @@ class Dug:
     chair: Principal
     voters: list[Principal]
     liaisons: list[Principal]
-    members: dict[int, Membership] = field(default_factory=dict)
+    members: dict[int, DugMember] = field(default_factory=dict)
     orgs: list[Any] = field(default_factory=list)
 
     def principal_of(self, index: int) -> Principal:
@@ -40,8 +40,13 @@ def org(session: Session, name: str, kind: str = "operator", **kw: Any) -> Any:
 
 def user(session: Session, email: str, roles: list[str], org_id: int | None = None) -> Any:
     u = accounts.create_user(
-        session, None, email=email, name=email.split("@")[0].replace(".", " ").title(),
-        password="correct-horse-battery", roles=roles, organisation_id=org_id,
+        session,
+        None,
+        email=email,
+        name=email.split("@")[0].replace(".", " ").title(),
+        password="correct-horse-battery",
+        roles=roles,
+        organisation_id=org_id,
     )
     session.flush()
     return u
@@ -57,7 +62,7 @@ def build_dug(
     """``voting`` members from distinct registries (the first is chair) and ``liaisons``."""
     admin = sysadmin(session)
     voters: list[Principal] = []
-    members: dict[int, Membership] = {}
+    members: dict[int, DugMember] = {}
     orgs = []
     for i in range(voting):
         o = org(session, f"Registry {i}")
@@ -65,8 +70,13 @@ def build_dug(
         roles = ["dug_member", "dug_chair"] if i == 0 else ["dug_member"]
         u = user(session, f"voter{i}@dug.test", roles, o.id)
         m = governance.add_member(
-            session, admin, user_id=u.id, seat="voting", community="cctld" if i % 2 else "gtld",
-            technical_experience=f"{i + 5} years running registry DNS", term_start=term_start,
+            session,
+            admin,
+            user_id=u.id,
+            seat="voting",
+            community="cctld" if i % 2 else "gtld",
+            technical_experience=f"{i + 5} years running registry DNS",
+            term_start=term_start,
             is_chair=(i == 0),
         )
         voters.append(Principal.of(u))
@@ -76,8 +86,13 @@ def build_dug(
     for j in range(liaisons):
         u = user(session, f"liaison{j}@dug.test", ["dug_liaison"], ietf.id)
         m = governance.add_member(
-            session, admin, user_id=u.id, seat="liaison", community="technical",
-            technical_experience="DNSOP working group", term_start=term_start,
+            session,
+            admin,
+            user_id=u.id,
+            seat="liaison",
+            community="technical",
+            technical_experience="DNSOP working group",
+            term_start=term_start,
         )
         liaison_principals.append(Principal.of(u))
         members[u.id] = m
@@ -89,8 +104,14 @@ def pass_motion(
 ) -> Any:
     """Propose and carry a motion with every eligible member voting yes."""
     motion = governance.propose_motion(
-        session, dug.chair, kind=kind, title=f"{kind} {subject_type} {subject_id}",
-        text="Moved by the chair.", subject_type=subject_type, subject_id=subject_id, today=today,
+        session,
+        dug.chair,
+        kind=kind,
+        title=f"{kind} {subject_type} {subject_id}",
+        text="Moved by the chair.",
+        subject_type=subject_type,
+        subject_id=subject_id,
+        today=today,
     )
     for p in dug.voters:
         if motion.state == "open":

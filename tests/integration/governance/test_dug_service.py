@@ -7,6 +7,12 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from steward.errors import Conflict, Forbidden, Invalid, NotFound
+from steward.events import AuditEvent, Publication
+from steward.governance import service as governance
+from steward.governance.domain import CharterText, MotionKind
+from steward.outbox import OutboxEmail
 from tests.integration.governance.dug_factory import (
     TERM_START,
     TODAY,
@@ -16,12 +22,6 @@ from tests.integration.governance.dug_factory import (
     sysadmin,
     user,
 )
-
-from steward.errors import Conflict, Forbidden, Invalid, NotFound
-from steward.events import AuditEvent, Publication
-from steward.governance import service as governance
-from steward.governance.domain import CharterText, MotionKind
-from steward.outbox import OutboxEmail
 
 
 def test_charter_versions_are_numbered_and_published_R_DUG_1(session: Session) -> None:
@@ -46,8 +46,13 @@ def test_full_roster_is_complete_and_a_ninth_voter_is_refused_R_DUG_2(session: S
     u = user(session, "ninth@dug.test", ["dug_member"], extra_org.id)
     with pytest.raises(Invalid, match="9 voting members"):
         governance.add_member(
-            session, sysadmin_of(session), user_id=u.id, seat="voting", community="gtld",
-            technical_experience="x", term_start=TODAY,
+            session,
+            sysadmin_of(session),
+            user_id=u.id,
+            seat="voting",
+            community="gtld",
+            technical_experience="x",
+            term_start=TODAY,
         )
     assert dug.chair.user is not None
 
@@ -73,13 +78,23 @@ def test_a_fourth_liaison_and_a_technical_voter_are_refused_R_DUG_2(session: Ses
     u = user(session, "l4@dug.test", ["dug_liaison"])
     with pytest.raises(Invalid, match="at most 3"):
         governance.add_member(
-            session, admin, user_id=u.id, seat="liaison", community="technical",
-            technical_experience="RSSAC", term_start=TODAY,
+            session,
+            admin,
+            user_id=u.id,
+            seat="liaison",
+            community="technical",
+            technical_experience="RSSAC",
+            term_start=TODAY,
         )
     with pytest.raises(Invalid) as err:
         governance.add_member(
-            session, admin, user_id=u.id, seat="voting", community="technical",
-            technical_experience="RSSAC", term_start=TODAY,
+            session,
+            admin,
+            user_id=u.id,
+            seat="voting",
+            community="technical",
+            technical_experience="RSSAC",
+            term_start=TODAY,
         )
     assert err.value.field == "community"
 
@@ -92,8 +107,13 @@ def test_successor_seated_for_the_day_after_a_term_ends(session: Session) -> Non
     o = org(session, "Registry Successor")
     u = user(session, "successor@dug.test", ["dug_member"], o.id)
     governance.add_member(
-        session, admin, user_id=u.id, seat="voting", community="gtld",
-        technical_experience="EPP and DNSSEC operations", term_start=date(2027, 1, 1),
+        session,
+        admin,
+        user_id=u.id,
+        seat="voting",
+        community="gtld",
+        technical_experience="EPP and DNSSEC operations",
+        term_start=date(2027, 1, 1),
     )
     assert governance.roster_status(session, date(2027, 1, 1)).complete
     names = [m.name for m in governance.upcoming_term_ends(session, date(2026, 12, 1), 60)]
@@ -109,15 +129,22 @@ def test_only_the_chair_may_manage_the_roster(session: Session) -> None:
 def test_motion_passes_by_majority_and_records_votes_and_rule(session: Session) -> None:
     dug = build_dug(session)
     m = governance.propose_motion(
-        session, dug.voters[1], kind="instruct_ifm", title="Instruct the IFM to publish",
-        text="Publish the backlog report.", today=TODAY,
+        session,
+        dug.voters[1],
+        kind="instruct_ifm",
+        title="Instruct the IFM to publish",
+        text="Publish the backlog report.",
+        today=TODAY,
     )
     for i, choice in enumerate(["yes", "yes", "yes", "no", "abstain"]):
         governance.cast_vote(session, dug.voters[i], m.id, choice, today=TODAY)
     closed = governance.close_motion(session, dug.chair, m.id, today=TODAY)
     assert closed.state == "passed"
     assert closed.result_rule.startswith("Passed: 3 of 4 votes cast in favour")
-    assert "quorum is more than half of the 8 serving voting members, i.e. 5; 5 took part" in closed.result_rule
+    assert (
+        "quorum is more than half of the 8 serving voting members, i.e. 5; 5 took part"
+        in closed.result_rule
+    )
     assert [v["choice"] for v in closed.result["votes"]] == ["yes", "yes", "yes", "no", "abstain"]
     tags = session.scalars(select(AuditEvent.tag).where(AuditEvent.subject_type == "motion")).all()
     assert tags.count("motion:voted") == 5 and "motion:passed" in tags
@@ -127,7 +154,9 @@ def test_motion_passes_by_majority_and_records_votes_and_rule(session: Session) 
 
 def test_no_quorum_fails(session: Session) -> None:
     dug = build_dug(session)
-    m = governance.propose_motion(session, dug.chair, kind="other", title="t", text="x", today=TODAY)
+    m = governance.propose_motion(
+        session, dug.chair, kind="other", title="t", text="x", today=TODAY
+    )
     for i in range(4):
         governance.cast_vote(session, dug.voters[i], m.id, "yes", today=TODAY)
     closed = governance.close_motion(session, dug.chair, m.id, today=TODAY)
@@ -137,7 +166,9 @@ def test_no_quorum_fails(session: Session) -> None:
 
 def test_tie_fails(session: Session) -> None:
     dug = build_dug(session)
-    m = governance.propose_motion(session, dug.chair, kind="other", title="t", text="x", today=TODAY)
+    m = governance.propose_motion(
+        session, dug.chair, kind="other", title="t", text="x", today=TODAY
+    )
     for i, choice in enumerate(["yes", "yes", "yes", "no", "no", "no"]):
         governance.cast_vote(session, dug.voters[i], m.id, choice, today=TODAY)
     closed = governance.close_motion(session, dug.chair, m.id, today=TODAY)
@@ -147,7 +178,9 @@ def test_tie_fails(session: Session) -> None:
 
 def test_liaison_cannot_vote_but_comments(session: Session) -> None:
     dug = build_dug(session)
-    m = governance.propose_motion(session, dug.chair, kind="other", title="t", text="x", today=TODAY)
+    m = governance.propose_motion(
+        session, dug.chair, kind="other", title="t", text="x", today=TODAY
+    )
     with pytest.raises(Forbidden, match="liaisons may comment but not vote"):
         governance.cast_vote(session, dug.liaisons[0], m.id, "yes", today=TODAY)
     c = governance.comment(session, dug.liaisons[0], m.id, "The IETF view is…", today=TODAY)
@@ -158,9 +191,16 @@ def test_recused_member_cannot_vote_nor_see_a_confidential_motion_R_DUG_3(sessio
     dug = build_dug(session)
     party = dug.orgs[3]
     m = governance.propose_motion(
-        session, dug.chair, kind="engage_mediator", title="Engage a mediator", text="x",
-        subject_type="dispute", subject_id=7, party_organisation_ids=[party.id],
-        confidential=True, today=TODAY,
+        session,
+        dug.chair,
+        kind="engage_mediator",
+        title="Engage a mediator",
+        text="x",
+        subject_type="dispute",
+        subject_id=7,
+        party_organisation_ids=[party.id],
+        confidential=True,
+        today=TODAY,
     )
     recused = dug.voters[3]
     with pytest.raises(NotFound):
@@ -176,17 +216,27 @@ def test_recused_member_cannot_vote_nor_see_a_confidential_motion_R_DUG_3(sessio
     assert m.state == "passed"
     assert m.result["eligible"] == 7
     # confidential: decided, but not published
-    assert session.scalars(select(Publication).where(Publication.kind == "dug_decision")).all() == []
+    assert (
+        session.scalars(select(Publication).where(Publication.kind == "dug_decision")).all() == []
+    )
 
 
-def test_a_party_member_sees_the_confidential_motion_but_the_public_does_not(session: Session) -> None:
+def test_a_party_member_sees_the_confidential_motion_but_the_public_does_not(
+    session: Session,
+) -> None:
     from steward.accounts.principal import Principal
 
     dug = build_dug(session)
     party = dug.orgs[5]
     m = governance.propose_motion(
-        session, dug.chair, kind="instruct_ifm", title="t", text="x", party_organisation_ids=[party.id],
-        confidential=True, today=TODAY,
+        session,
+        dug.chair,
+        kind="instruct_ifm",
+        title="t",
+        text="x",
+        party_organisation_ids=[party.id],
+        confidential=True,
+        today=TODAY,
     )
     staff = Principal.of(user(session, "staff@registry5.test", ["operator_staff"], party.id))
     assert governance.readable_motion(session, staff, m.id, TODAY).id == m.id
@@ -198,16 +248,25 @@ def test_recused_member_cannot_propose_on_own_matter(session: Session) -> None:
     dug = build_dug(session)
     with pytest.raises(Forbidden, match="recused"):
         governance.propose_motion(
-            session, dug.voters[2], kind="other", title="t", text="x",
-            party_organisation_ids=[dug.orgs[2].id], today=TODAY,
+            session,
+            dug.voters[2],
+            kind="other",
+            title="t",
+            text="x",
+            party_organisation_ids=[dug.orgs[2].id],
+            today=TODAY,
         )
 
 
 def test_a_member_whose_term_has_ended_cannot_vote(session: Session) -> None:
     dug = build_dug(session)
     admin = sysadmin_of(session)
-    governance.change_member(session, admin, dug.members[dug.voters[6].user_id].id, term_end=date(2026, 5, 31))  # type: ignore[index]
-    m = governance.propose_motion(session, dug.chair, kind="other", title="t", text="x", today=TODAY)
+    governance.change_member(
+        session, admin, dug.members[dug.voters[6].user_id].id, term_end=date(2026, 5, 31)
+    )  # type: ignore[index]
+    m = governance.propose_motion(
+        session, dug.chair, kind="other", title="t", text="x", today=TODAY
+    )
     with pytest.raises(Forbidden, match="Only serving DUG members vote"):
         governance.cast_vote(session, dug.voters[6], m.id, "yes", today=TODAY)
 
@@ -217,14 +276,18 @@ def test_require_decision_for_another_context(session: Session) -> None:
     with pytest.raises(Conflict, match="needs a passed DUG decision"):
         governance.require_decision(session, MotionKind.engage_iap, "dispute", 12)
     motion = pass_motion(session, dug, "engage_iap", "dispute", 12)
-    assert governance.require_decision(session, MotionKind.engage_iap, "dispute", "12").id == motion.id
+    assert (
+        governance.require_decision(session, MotionKind.engage_iap, "dispute", "12").id == motion.id
+    )
     with pytest.raises(Conflict):
         governance.require_decision(session, MotionKind.engage_iap, "dispute", 13)
 
 
 def test_closing_twice_is_a_conflict(session: Session) -> None:
     dug = build_dug(session)
-    m = governance.propose_motion(session, dug.chair, kind="other", title="t", text="x", today=TODAY)
+    m = governance.propose_motion(
+        session, dug.chair, kind="other", title="t", text="x", today=TODAY
+    )
     governance.close_motion(session, dug.chair, m.id, today=TODAY)
     with pytest.raises(Conflict):
         governance.close_motion(session, dug.chair, m.id, today=TODAY)
@@ -235,8 +298,13 @@ def test_closing_twice_is_a_conflict(session: Session) -> None:
 def test_proposal_emails_non_recused_members(session: Session) -> None:
     dug = build_dug(session)
     governance.propose_motion(
-        session, dug.chair, kind="other", title="Budget", text="x",
-        party_organisation_ids=[dug.orgs[4].id], today=TODAY,
+        session,
+        dug.chair,
+        kind="other",
+        title="Budget",
+        text="x",
+        party_organisation_ids=[dug.orgs[4].id],
+        today=TODAY,
     )
     to = set(session.scalars(select(OutboxEmail.to_address)).all())
     assert "voter4@dug.test" not in to
@@ -248,10 +316,14 @@ def test_terms_ending_reminder_is_idempotent(session: Session) -> None:
 
     dug = build_dug(session)
     admin = sysadmin_of(session)
-    governance.change_member(session, admin, dug.members[dug.voters[2].user_id].id, term_end=date(2026, 7, 15))  # type: ignore[index]
+    governance.change_member(
+        session, admin, dug.members[dug.voters[2].user_id].id, term_end=date(2026, 7, 15)
+    )  # type: ignore[index]
     now = datetime(2026, 6, 1, 9, tzinfo=UTC)
     assert governance.remind_terms_ending(session, now) == "2 term reminder(s) queued"
     assert governance.remind_terms_ending(session, now) == "0 term reminder(s) queued"
-    subjects = session.scalars(select(OutboxEmail.subject).where(OutboxEmail.subject.like("%Term%"))).all()
+    subjects = session.scalars(
+        select(OutboxEmail.subject).where(OutboxEmail.subject.like("%Term%"))
+    ).all()
     assert subjects == ["[DUG] Term of Voter2 ends on 2026-07-15"] * 2
     assert TERM_START < TODAY

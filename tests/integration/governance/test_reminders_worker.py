@@ -16,7 +16,9 @@ from tests.integration.governance.dug_factory import build_dug
 OURS = {"governance-terms-ending", "audits-next-due", "reviews-next-due"}
 
 
-def test_worker_sends_each_reminder_once(db_url, smtp_server, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_worker_sends_each_reminder_once(
+    db_url, smtp_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(worker, "PERIODIC_TASKS", [t for t in PERIODIC_TASKS if t.name in OURS])
     with session_scope() as s:
         dug = build_dug(s, term_start=date(2016, 10, 1))

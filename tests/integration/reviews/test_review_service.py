@@ -34,14 +34,33 @@ def bodies(session: Session) -> dict[str, Any]:
     return out
 
 
-def appoint_full_team(session: Session, actor: Principal, review_id: int, b: dict[str, Any]) -> None:
+def appoint_full_team(
+    session: Session, actor: Principal, review_id: int, b: dict[str, Any]
+) -> None:
     for i in range(8):
-        reviews.appoint(session, actor, review_id, name=f"Customer {i}", constituency="registry_customer",
-                        email=f"c{i}@ops.test", organisation_id=b["ops"][i].id, today=CONVENED)
+        reviews.appoint(
+            session,
+            actor,
+            review_id,
+            name=f"Customer {i}",
+            constituency="registry_customer",
+            email=f"c{i}@ops.test",
+            organisation_id=b["ops"][i].id,
+            today=CONVENED,
+        )
     for acr in ("GAC", "ALAC", "SSAC", "RSSAC", "IETF"):
-        reviews.appoint(session, actor, review_id, name=f"{acr} rep", constituency=acr.lower(),
-                        organisation_id=b[acr].id, today=CONVENED)
-    reviews.appoint(session, actor, review_id, name="Independent Counsel", constituency="other", today=CONVENED)
+        reviews.appoint(
+            session,
+            actor,
+            review_id,
+            name=f"{acr} rep",
+            constituency=acr.lower(),
+            organisation_id=b[acr].id,
+            today=CONVENED,
+        )
+    reviews.appoint(
+        session, actor, review_id, name="Independent Counsel", constituency="other", today=CONVENED
+    )
 
 
 def test_schedule_around_the_transition_date_R_IPRT_2(session: Session) -> None:
@@ -52,7 +71,9 @@ def test_schedule_around_the_transition_date_R_IPRT_2(session: Session) -> None:
     assert after[1].due == date(2023, 10, 1)
 
 
-def test_schedule_follows_the_transition_setting(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_schedule_follows_the_transition_setting(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from steward.config import get_settings
 
     monkeypatch.setenv("STEWARD_TRANSITION_DATE", "2018-01-15")
@@ -72,7 +93,9 @@ def test_convening_fills_the_overdue_cycle_and_only_one_runs(session: Session) -
     with pytest.raises(Conflict, match="already in progress"):
         reviews.convene(session, actor, today=CONVENED)
     with pytest.raises(Forbidden):
-        reviews.convene(session, Principal.of(user(session, "op@x.test", ["operator_staff"])), today=CONVENED)
+        reviews.convene(
+            session, Principal.of(user(session, "op@x.test", ["operator_staff"])), today=CONVENED
+        )
 
 
 def test_composition_valid_and_invalid_rosters_R_IPRT_1(session: Session) -> None:
@@ -83,12 +106,26 @@ def test_composition_valid_and_invalid_rosters_R_IPRT_1(session: Session) -> Non
     comp = reviews.composition_of(review)
     assert comp.complete and comp.customers == 8 and comp.total == 14
     with pytest.raises(Invalid, match="All 8 Registry customer") as err:
-        reviews.appoint(session, actor, review.id, name="Ninth", constituency="registry_customer",
-                        organisation_id=b["ops"][8].id, today=CONVENED)
+        reviews.appoint(
+            session,
+            actor,
+            review.id,
+            name="Ninth",
+            constituency="registry_customer",
+            organisation_id=b["ops"][8].id,
+            today=CONVENED,
+        )
     assert err.value.field == "constituency"
     with pytest.raises(Invalid, match="All 1 GAC"):
-        reviews.appoint(session, actor, review.id, name="Second GAC", constituency="gac",
-                        organisation_id=b["GAC"].id, today=CONVENED)
+        reviews.appoint(
+            session,
+            actor,
+            review.id,
+            name="Second GAC",
+            constituency="gac",
+            organisation_id=b["GAC"].id,
+            today=CONVENED,
+        )
 
 
 def test_wrong_organisation_kind_and_duplicate_person_are_refused(session: Session) -> None:
@@ -96,21 +133,45 @@ def test_wrong_organisation_kind_and_duplicate_person_are_refused(session: Sessi
     b = bodies(session)
     review = reviews.convene(session, actor, today=CONVENED)
     with pytest.raises(Invalid, match="kind operator") as err:
-        reviews.appoint(session, actor, review.id, name="X", constituency="registry_customer",
-                        organisation_id=b["GAC"].id, today=CONVENED)
+        reviews.appoint(
+            session,
+            actor,
+            review.id,
+            name="X",
+            constituency="registry_customer",
+            organisation_id=b["GAC"].id,
+            today=CONVENED,
+        )
     assert err.value.field == "organisation"
-    reviews.appoint(session, actor, review.id, name="Ana", constituency="gac", email="ana@gac.test",
-                    organisation_id=b["GAC"].id, today=CONVENED)
+    reviews.appoint(
+        session,
+        actor,
+        review.id,
+        name="Ana",
+        constituency="gac",
+        email="ana@gac.test",
+        organisation_id=b["GAC"].id,
+        today=CONVENED,
+    )
     with pytest.raises(Invalid, match="already a member"):
-        reviews.appoint(session, actor, review.id, name="Ana B.", constituency="other", email="ANA@gac.test",
-                        today=CONVENED)
+        reviews.appoint(
+            session,
+            actor,
+            review.id,
+            name="Ana B.",
+            constituency="other",
+            email="ANA@gac.test",
+            today=CONVENED,
+        )
 
 
 def test_terms_of_reference_wait_for_a_complete_team(session: Session) -> None:
     actor = manager(session)
     b = bodies(session)
     review = reviews.convene(session, actor, today=CONVENED)
-    reviews.appoint(session, actor, review.id, name="Only one", constituency="other", today=CONVENED)
+    reviews.appoint(
+        session, actor, review.id, name="Only one", constituency="other", today=CONVENED
+    )
     with pytest.raises(Invalid, match="not fully constituted") as err:
         reviews.advance(session, actor, review.id, "terms_of_reference", today=CONVENED)
     assert "8 seat(s) vacant" in err.value.message
@@ -119,7 +180,9 @@ def test_terms_of_reference_wait_for_a_complete_team(session: Session) -> None:
     appoint_full_team(session, actor, review.id, b)
     reviews.advance(session, actor, review.id, "terms_of_reference", today=CONVENED)
     with pytest.raises(Conflict):
-        reviews.appoint(session, actor, review.id, name="Late", constituency="other", today=CONVENED)
+        reviews.appoint(
+            session, actor, review.id, name="Late", constituency="other", today=CONVENED
+        )
 
 
 def test_stages_scope_guard_and_directions_to_completion_R_IPRT_3(session: Session) -> None:
@@ -128,11 +191,20 @@ def test_stages_scope_guard_and_directions_to_completion_R_IPRT_3(session: Sessi
     review = reviews.convene(session, actor, today=CONVENED)
     appoint_full_team(session, actor, review.id, b)
     reviews.advance(session, actor, review.id, "terms_of_reference", today=CONVENED)
-    reviews.record_text(session, actor, review.id, "terms_of_reference", "Review due process since 2016.")
+    reviews.record_text(
+        session, actor, review.id, "terms_of_reference", "Review due process since 2016."
+    )
     reviews.advance(session, actor, review.id, "evidence_gathering", today=CONVENED)
-    referred = reviews.add_finding(session, actor, review.id, "operational_service_levels",
-                                   "Root zone changes took 80 hours at p95.")
-    kept = reviews.add_finding(session, actor, review.id, "due_process", "Escalations were not logged.")
+    referred = reviews.add_finding(
+        session,
+        actor,
+        review.id,
+        "operational_service_levels",
+        "Root zone changes took 80 hours at p95.",
+    )
+    kept = reviews.add_finding(
+        session, actor, review.id, "due_process", "Escalations were not logged."
+    )
     assert referred.referred_to == "dug" and kept.referred_to is None
     tags = session.scalars(select(AuditEvent.tag).where(AuditEvent.subject_type == "review")).all()
     assert "review:finding_referred" in tags
@@ -140,11 +212,24 @@ def test_stages_scope_guard_and_directions_to_completion_R_IPRT_3(session: Sessi
     with pytest.raises(Invalid) as err:
         reviews.advance(session, actor, review.id, "draft_report", today=date(2020, 2, 1))
     assert err.value.field == "comment_closes"
-    reviews.advance(session, actor, review.id, "draft_report", comment_closes=date(2020, 3, 1), today=date(2020, 2, 1))
-    reviews.add_public_comment(session, Principal.anonymous(), review.id, "A registrant", "Agree.", today=date(2020, 3, 1))
+    reviews.advance(
+        session,
+        actor,
+        review.id,
+        "draft_report",
+        comment_closes=date(2020, 3, 1),
+        today=date(2020, 2, 1),
+    )
+    reviews.add_public_comment(
+        session, Principal.anonymous(), review.id, "A registrant", "Agree.", today=date(2020, 3, 1)
+    )
     with pytest.raises(Conflict):
-        reviews.add_public_comment(session, Principal.anonymous(), review.id, "Late", "x", today=date(2020, 3, 2))
-    d = reviews.add_direction(session, actor, review.id, "ifm", "Log every escalation publicly.", date(2020, 9, 1))
+        reviews.add_public_comment(
+            session, Principal.anonymous(), review.id, "Late", "x", today=date(2020, 3, 2)
+        )
+    d = reviews.add_direction(
+        session, actor, review.id, "ifm", "Log every escalation publicly.", date(2020, 9, 1)
+    )
     reviews.record_text(session, actor, review.id, "final_report", "Final.")
     with pytest.raises(Invalid, match="open until 2020-03-01"):
         reviews.advance(session, actor, review.id, "final_report", today=date(2020, 3, 1))
@@ -155,7 +240,9 @@ def test_stages_scope_guard_and_directions_to_completion_R_IPRT_3(session: Sessi
     with pytest.raises(Forbidden):
         reviews.complete_direction(session, dug_chair, d.id, "done", today=date(2020, 8, 1))
     ifm = Principal.of(user(session, "staff@ifm.test", ["ifm_staff"]))
-    reviews.complete_direction(session, ifm, d.id, "Escalation log published.", today=date(2020, 8, 1))
+    reviews.complete_direction(
+        session, ifm, d.id, "Escalation log published.", today=date(2020, 8, 1)
+    )
     closed = reviews.advance(session, actor, review.id, "closed", today=date(2020, 8, 2))
     assert closed.stage == "closed"
     assert reviews.schedule(session, date(2020, 8, 2))[0].status is CycleStatus.completed
@@ -166,7 +253,9 @@ def test_published_audit_is_linked_from_the_next_review_R_AUD_2(session: Session
     firm = org(session, "Northbridge", "audit_firm")
     auditor = Principal.of(user(session, "a@nb.test", ["auditor"], firm.id))
     pass_motion(session, dug, "commission_audit", "audit_cycle", 1, date(2019, 3, 1))
-    audit = audits.commission(session, dug.chair, firm_id=firm.id, declaration="Independent.", today=date(2019, 3, 1))
+    audit = audits.commission(
+        session, dug.chair, firm_id=firm.id, declaration="Independent.", today=date(2019, 3, 1)
+    )
     audits.submit_report(session, auditor, audit.id, "Report", [FindingInput("f")])
     pass_motion(session, dug, "publish_findings", "audit", audit.id, date(2019, 9, 1))
     audits.publish(session, dug.chair, audit.id, date(2019, 10, 1), today=date(2019, 9, 1))

@@ -136,7 +136,9 @@ def test_a_person_is_appointed_once() -> None:
 
 def test_constituency_must_match_the_organisation_kind() -> None:
     with pytest.raises(ReviewError, match="kind operator") as err:
-        check_appointment([], Appointee("x@example.org", "X", Constituency.registry_customer, "so_ac"), PLAN)
+        check_appointment(
+            [], Appointee("x@example.org", "X", Constituency.registry_customer, "so_ac"), PLAN
+        )
     assert err.value.field == "organisation"
     check_appointment([], Appointee("y@example.org", "Y", Constituency.other, None), PLAN)
 
