@@ -46,7 +46,7 @@ def test_convene_an_iprt_and_appoint_its_members(live_server, page, make):
     status = page.locator("#composition-status")
     assert "fully constituted" in status.inner_text()
     assert "8 of 14" in status.inner_text()
-    assert page.get_by_role("cell", name="Independent Counsel").is_visible()
+    assert page.get_by_role("cell", name="Independent Counsel", exact=True).is_visible()
     page.screenshot(path=str(REPO_SCREENSHOTS / "iprt-appointed.png"), full_page=True)
 
     page.get_by_role("button", name="Move to: Terms of reference").click()
