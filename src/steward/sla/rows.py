@@ -60,6 +60,8 @@ class ParsedEvents:
     errors: list[RowError] = field(default_factory=list)
     truncated: bool = False
     """More errors than :data:`MAX_ERRORS` were found; only the first are listed."""
+    unit: str = "line"
+    """What row numbers count: CSV ``line`` or JSON ``item``."""
 
     @property
     def ok(self) -> bool:
@@ -95,7 +97,7 @@ class _Checker:
             raise ValueError("now must be timezone-aware")
         self.now_us = to_us(now)
         self.unit = unit
-        self.result = ParsedEvents()
+        self.result = ParsedEvents(unit=unit)
         self.tlds: dict[str, str | ValueError] = {}
         self.requests: dict[str, tuple[str, int, int]] = {}
 
@@ -281,16 +283,15 @@ def parse_json(data: Any, *, now: datetime) -> ParsedEvents:
 
 def unknown_tlds(parsed: ParsedEvents, known: Collection[str]) -> list[RowError]:
     """Errors for rows whose TLD is not in the registry (one per row, in file order)."""
-    unit = parsed.errors[0].unit if parsed.errors else "line"
     return [
-        RowError(row[0], "tld", f"unknown TLD {row[2]!r} (not in the registry)", unit)
+        RowError(row[0], "tld", f"unknown TLD {row[2]!r} (not in the registry)", parsed.unit)
         for row in parsed.rows
         if row[2] not in known
     ]
 
 
 def conflicting_requests(
-    parsed: ParsedEvents, existing: Mapping[str, tuple[str, int]], *, unit: str = "line"
+    parsed: ParsedEvents, existing: Mapping[str, tuple[str, int]]
 ) -> list[RowError]:
     """Errors for rows whose TLD or category differ from what earlier files gave the request.
 
@@ -303,11 +304,11 @@ def conflicting_requests(
         if known[0] != tld:
             errors.append(RowError(
                 line, "tld", f"{tld!r} differs from {known[0]!r} stored for request {request_id!r}",
-                unit,
+                parsed.unit,
             ))  # fmt: skip
         elif known[1] != category:
             errors.append(RowError(
                 line, "category", f"{CATEGORIES[category].value!r} differs from "
-                f"{CATEGORIES[known[1]].value!r} stored for request {request_id!r}", unit,
+                f"{CATEGORIES[known[1]].value!r} stored for request {request_id!r}", parsed.unit,
             ))  # fmt: skip
     return errors

@@ -236,12 +236,13 @@ def ingest(
     (the natural key ``request, event, occurred_at``); rows may come in any order and files.
     """
     _require(actor, Permission.SLA_INGEST)
-    if not parsed.ok:
-        raise EventFileInvalid(parsed.errors, truncated=parsed.truncated)
-    unit = "line" if fmt == "csv" else "item"
-    errors = rows.unknown_tlds(parsed, repository.known_tlds(session))
+    errors = parsed.errors + rows.unknown_tlds(parsed, repository.known_tlds(session))
     if errors:
-        raise EventFileInvalid(errors[: rows.MAX_ERRORS], truncated=len(errors) > rows.MAX_ERRORS)
+        errors.sort(key=lambda e: e.line)
+        raise EventFileInvalid(
+            errors[: rows.MAX_ERRORS],
+            truncated=parsed.truncated or len(errors) > rows.MAX_ERRORS,
+        )
     data = parsed.rows
     # per request in this file: tld, category, earliest event, earliest closed event
     spans: dict[str, list[Any]] = {}
@@ -257,7 +258,7 @@ def ingest(
                 span[3] = t
     stored = repository.stored_requests(session, spans, total=repository.request_count(session))
     existing = {rid: (s[1], s[2]) for rid, s in stored.items()}
-    errors = rows.conflicting_requests(parsed, existing, unit=unit)
+    errors = rows.conflicting_requests(parsed, existing)
     if errors:
         raise EventFileInvalid(errors[: rows.MAX_ERRORS], truncated=len(errors) > rows.MAX_ERRORS)
 
