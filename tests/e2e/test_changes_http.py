@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import select
 
@@ -11,6 +12,7 @@ from steward.changes import service
 from steward.changes.models import ChangePlan
 from steward.db import utcnow
 from steward.outbox import OutboxEmail
+from tests.integration.governance.dug_factory import Dug, build_dug, pass_motion
 from tests.support import login, post_form
 
 BODY = "Retire the legacy zone transfer service.\n\n## Impact\nOperators must use the new endpoint.\n"
@@ -113,7 +115,6 @@ def test_drafts_are_404_to_the_public_over_html_and_api(client, make):
 
 def test_api_flow_with_token_and_problem_details(client, make):
     ifm = _ifm(make)
-    chair = make.user("dug_chair", name="Chair")
     token = make.token(ifm)
     headers = {"Authorization": f"Bearer {token}"}
     bad = client.post("/api/v1/changes", headers=headers, json={
@@ -161,10 +162,19 @@ def test_api_flow_with_token_and_problem_details(client, make):
     assert client.get(f"/api/v1/changes/{plan_id}", headers=headers).json()["actions"] == [
         "record_agreement", "withdraw"]
 
+    no_decision = client.post(f"/api/v1/changes/{plan_id}/agreement", headers=headers)
+    assert no_decision.status_code == 403  # IFM staff do not record the DUG's agreement
+    with dbmod.session_scope() as s:
+        dug = build_dug(s)
+        chair = SimpleNamespace(id=dug.chair.user_id)
     chair_headers = {"Authorization": f"Bearer {make.token(chair)}"}
-    agreed = client.post(f"/api/v1/changes/{plan_id}/agreement", headers=chair_headers,
-                         json={"note": "DUG meeting 12"})
+    refused = client.post(f"/api/v1/changes/{plan_id}/agreement", headers=chair_headers)
+    assert refused.status_code == 409 and "passed DUG decision" in refused.json()["detail"]
+    with dbmod.session_scope() as s:
+        motion_id = pass_motion(s, dug_of(s), "agree_technical_plan", "change_plan", plan_id).id
+    agreed = client.post(f"/api/v1/changes/{plan_id}/agreement", headers=chair_headers)
     assert agreed.status_code == 200 and agreed.json()["state"] == "agreed"
+    assert agreed.json()["agreement_basis"] == f"governance:motion:{motion_id}"
     done = client.post(f"/api/v1/changes/{plan_id}/implemented", headers=headers, json={"note": "live"})
     assert done.json()["state"] == "implemented"
 
@@ -186,3 +196,30 @@ def test_comment_limits_over_the_api(client, make):
         "body": "again", "name": "Fast", "email": "fast@example.com"})
     assert limited.status_code == 429 and "try again" in limited.json()["detail"]
     assert service.limits().max_body_chars == 10_000
+
+
+def dug_of(session) -> Dug:
+    """The DUG that ``build_dug`` seated, reloaded in ``session``."""
+    from steward.accounts import repository as accounts_repo
+    from steward.accounts.principal import Principal
+
+    voters = [Principal.of(accounts_repo.user_by_email(session, f"voter{i}@dug.test")) for i in range(8)]
+    return Dug(chair=voters[0], voters=voters, liaisons=[])
+
+
+def test_confirmation_email_reaches_a_real_smtp_server_and_its_link_publishes(client, make, smtp_server):
+    from steward import worker
+
+    _ifm_user, plan_id = _draft(client, make)
+    post_form(client, f"/changes/{plan_id}/publish", {"comment_days": ""})
+    client.cookies.clear()
+    post_form(client, f"/changes/{plan_id}/comments",
+              {"body": "Count me in.", "name": "Mo", "email": "mo@example.net"})
+    worker.run_once()
+    [message] = [m for m in smtp_server.messages if m["To"] == "mo@example.net"]
+    assert message["Subject"] == 'Confirm your comment on "Legacy transfer retirement"'
+    text = message.get_body(("plain",)).get_content()
+    path = "/changes/confirm/" + text.split("/changes/confirm/")[1].split()[0]
+    assert client.get(path).status_code == 200
+    assert post_form(client, path).status_code == 303
+    assert "Count me in." in client.get(f"/changes/{plan_id}").text

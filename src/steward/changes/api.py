@@ -273,9 +273,10 @@ def get_statement(plan_id: int, db: DbSession, principal: CurrentPrincipal) -> S
 
 
 @router.post("/{plan_id}/agreement", response_model=PlanOut)
-def agree(plan_id: int, body: NoteIn, db: DbSession, principal: CurrentPrincipal) -> PlanOut:
-    """Record the DUG's agreement (operational/technical plans only, R-TCH-1)."""
-    return plan_out(db, principal, service.record_agreement(db, principal, plan_id, note=body.note))
+def agree(plan_id: int, db: DbSession, principal: CurrentPrincipal) -> PlanOut:
+    """Record the DUG's agreement: needs a passed DUG decision (motion kind
+    ``agree_technical_plan`` on ``change_plan`` <id>); operational/technical plans only (R-TCH-1)."""
+    return plan_out(db, principal, service.record_agreement(db, principal, plan_id))
 
 
 @router.post("/{plan_id}/implemented", response_model=PlanOut)

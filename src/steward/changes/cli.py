@@ -201,14 +201,10 @@ def statement(
 
 
 @app.command("agree")
-def agree(
-    plan_id: int,
-    as_user: AsUser,
-    note: Annotated[str, typer.Option(help="How the DUG reached its agreement")] = "",
-) -> None:
-    """Record the DUG's agreement (operational/technical plans, R-TCH-1)."""
+def agree(plan_id: int, as_user: AsUser) -> None:
+    """Record the DUG's agreement from its passed decision (operational/technical plans, R-TCH-1)."""
     with fail_on_error(), session_scope() as db:
-        plan = service.record_agreement(db, _principal(db, as_user), plan_id, note=note)
+        plan = service.record_agreement(db, _principal(db, as_user), plan_id)
         basis = plan.agreement_basis
     console.print(f"Plan #{plan_id} agreed ({basis}).")
 
@@ -233,9 +229,10 @@ def withdraw(
     console.print(f"Plan #{plan_id} withdrawn.")
 
 
-@app.command("close-due")
-def close_due() -> None:
-    """Close every comment period that has ended (the worker does this every few minutes)."""
+@app.command("tick")
+def tick() -> None:
+    """Close ended comment periods, expire unconfirmed comments, record passed DUG agreements
+    (the worker does this every five minutes)."""
     with fail_on_error(), session_scope() as db:
-        summary = service.close_due_periods(db, utcnow())
+        summary = service.periodic(db, utcnow())
     console.print(summary)

@@ -90,9 +90,14 @@ def load_demo(session: Session, ctx: Any) -> None:
     service.issue_statement(session, ifm, done.id,
                             "The IFM thanks the commenters. One comment led to a revision of the plan.",
                             now=closed_at + timedelta(days=2))
-    service.record_agreement(session, chair, done.id,
-                             note="Agreed at the DUG call of the month (demo minutes, item 4).",
-                             now=closed_at + timedelta(days=10))
+    from steward.governance.demo import pass_motion
+    from steward.governance.domain import MotionKind
+
+    pass_motion(session, ctx, MotionKind.agree_technical_plan,
+                "Agree the implementation plan “Signed root hints file”",
+                "The DUG agrees version 2 of the plan on behalf of the TLD registry operators.",
+                service.SUBJECT, done.id, (closed_at + timedelta(days=9)).date())
+    service.record_agreement(session, chair, done.id, now=closed_at + timedelta(days=10))
     service.mark_implemented(session, ifm, done.id, note="Published on schedule.",
                              now=closed_at + timedelta(days=30))
 

@@ -181,3 +181,15 @@ def open_periods(session: Session) -> list[ChangePlan]:
             .order_by(ChangePlan.comment_opens_at)
         )
     )
+
+
+def awaiting_agreement(session: Session) -> list[ChangePlan]:
+    """Operational plans whose statement is out and that wait for the DUG's agreement."""
+    return list(
+        session.scalars(
+            select(ChangePlan).where(
+                ChangePlan.state == PlanState.STATEMENT_ISSUED.value,
+                ChangePlan.origin == Origin.OPERATIONAL.value,
+            )
+        )
+    )

@@ -46,7 +46,7 @@ from steward.changes.plan import (
 from steward.changes.ratelimit import RateDecision, RatePolicy, decide_all
 from steward.config import get_settings
 from steward.db import utcnow
-from steward.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests
+from steward.errors import Conflict, Invalid, NotFound, TooManyRequests
 from steward.events import record_event, record_publication
 
 SUBJECT = "change_plan"
@@ -675,9 +675,12 @@ def close_comments(
     return plan
 
 
-def close_due_periods(session: Session, now: datetime) -> str:
-    """Periodic task: close every comment period that has ended; drop expired unconfirmed
-    comments (and with them the addresses they held). Idempotent."""
+def periodic(session: Session, now: datetime) -> str:
+    """Periodic task (idempotent): close every comment period that has ended; drop expired
+    unconfirmed comments, and with them the addresses they held; record the DUG's agreement
+    on plans whose ``agree_technical_plan`` motion has passed."""
+    from steward.governance import repository as governance_repo
+
     closed = 0
     for plan_id in repository.plans_due_to_close(session, now):
         try:
@@ -689,8 +692,19 @@ def close_due_periods(session: Session, now: datetime) -> str:
     for comment in repository.expired_pending(session, now):
         session.delete(comment)
         dropped += 1
+    agreed = 0
+    for plan in repository.awaiting_agreement(session):
+        if governance_repo.passed_decisions(session, AGREE_MOTION, SUBJECT, str(plan.id)):
+            try:
+                record_agreement(session, None, plan.id, now=now)
+            except Conflict:
+                continue
+            agreed += 1
     session.flush()
-    return f"{closed} comment periods closed, {dropped} unconfirmed comments expired"
+    return (
+        f"{closed} comment periods closed, {dropped} unconfirmed comments expired, "
+        f"{agreed} DUG agreements recorded"
+    )
 
 
 @dataclass(frozen=True)
@@ -802,19 +816,14 @@ def issue_statement(
 # ---------------------------------------------------------------------------
 
 
-def governance_decision(session: Session, plan_id: int) -> str | None:
-    """The passed DUG decision agreeing this plan, if governance offers one."""
-    try:
-        from steward.governance import service as governance
-    except ImportError:
-        return None
-    finder = getattr(governance, "find_passed_decision", None)
-    if finder is None:
-        return None
-    decision = finder(session, "agree_technical_plan", SUBJECT, str(plan_id))
-    if decision is None:
-        return None
-    return f"governance:motion:{getattr(decision, 'id', decision)}"
+AGREE_MOTION = "agree_technical_plan"
+
+
+def dug_decisions(session: Session, plan_id: int) -> list[Any]:
+    """Every DUG motion about this plan, newest first (governance's record)."""
+    from steward.governance import service as governance
+
+    return governance.decisions_for(session, SUBJECT, plan_id)
 
 
 def record_agreement(
@@ -822,39 +831,37 @@ def record_agreement(
     actor: Principal | None,
     plan_id: int,
     *,
-    note: str = "",
-    basis: str | None = None,
     now: datetime | None = None,
 ) -> ChangePlan:
     """Record the DUG's agreement on behalf of the operators (R-TCH-1).
 
-    The basis is a passed DUG decision when governance has one for this plan;
-    otherwise the DUG chair records the agreement with a note saying how it was
-    reached (e.g. the meeting and its minutes).
+    The agreement is a DUG decision: a passed governance motion of kind
+    ``agree_technical_plan`` on this plan. The DUG chair records it (or the worker,
+    ``actor=None``, as soon as the motion has passed); without a passed decision it is
+    refused. A policy-driven change is refused first: it has no DUG step at all.
     """
+    from steward.governance import service as governance
+
+    if actor is not None:
+        actor.require(Permission.CHANGE_AGREE)
     plan = repository.plan_by_id(session, plan_id)
     if plan is None:
         raise NotFound(f"no technical change plan #{plan_id}")
     at = _now(now)
-    chosen = basis or governance_decision(session, plan.id)
-    clean_note = note.strip()
-    if chosen is None:
-        if actor is None:
-            raise Forbidden("the DUG's agreement needs a DUG decision or the DUG chair")
-        actor.require(Permission.CHANGE_AGREE)
-        if not clean_note:
-            raise Invalid(
-                "say how the DUG reached its agreement (meeting, minutes, vote)", field="note"
-            )
-        chosen = f"chair:{actor.user_id}"
+    try:
+        domain.next_state(_facts(session, plan), Action.RECORD_AGREEMENT, now=at)
+    except TransitionRefused as exc:
+        raise _refused(exc) from None
+    motion = governance.require_decision(session, AGREE_MOTION, SUBJECT, plan.id)
+    basis = f"governance:motion:{motion.id}"
     _transition(
         session,
         plan,
         Action.RECORD_AGREEMENT,
         now=at,
         agreed_at=at,
-        agreement_note=clean_note or None,
-        agreement_basis=chosen,
+        agreement_note=motion.title,
+        agreement_basis=basis,
     )
     record_event(
         session,
@@ -862,7 +869,7 @@ def record_agreement(
         actor=actor,
         subject_type=SUBJECT,
         subject_id=plan.id,
-        data={"basis": chosen, "note": clean_note},
+        data={"basis": basis, "motion": motion.id},
         public=True,
     )
     record_publication(
@@ -870,9 +877,16 @@ def record_agreement(
         "change_agreement",
         f"DUG agreed the implementation plan: {plan.title}",
         plan_url(plan.id),
-        {"plan_id": plan.id, "version": plan.published_version, "basis": chosen, "note": clean_note},
+        {
+            "plan_id": plan.id,
+            "version": plan.published_version,
+            "basis": basis,
+            "motion": motion.id,
+            "motion_url": f"/governance/motions/{motion.id}",
+        },
         actor=actor,
-        summary="The DUG agreed the plan on behalf of the TLD registry operators (R-TCH-1).",
+        summary="The DUG agreed the plan on behalf of the TLD registry operators (R-TCH-1), "
+        f"by decision #{motion.id}.",
     )
     return plan
 

@@ -144,6 +144,8 @@ def _plan_context(
         "unanswered": [c.number for c in comments if not (c.disposition and c.response)],
         "disposition_labels": {d.value: d.label for d in Disposition},
         "is_latest": version.number == versions[-1].number,
+        "decisions": service.dug_decisions(db, plan.id),
+        "can_propose": principal.has(Permission.MOTION_PROPOSE),
     }
 
 
@@ -344,8 +346,8 @@ def statement(plan_id: int, request: Request, db: DbSession, principal: CurrentP
 
 
 @router.post("/{plan_id}/agreement")
-def agree(plan_id: int, db: DbSession, principal: CurrentPrincipal, note: FormText = "") -> Response:
-    service.record_agreement(db, principal, plan_id, note=note)
+def agree(plan_id: int, db: DbSession, principal: CurrentPrincipal) -> Response:
+    service.record_agreement(db, principal, plan_id)
     return _see_other(service.plan_url(plan_id))
 
 

@@ -15,6 +15,7 @@ from steward.db import new_session, utcnow
 from steward.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from steward.events import AuditEvent, Publication
 from steward.outbox import OutboxEmail
+from tests.integration.governance.dug_factory import build_dug, pass_motion
 
 BODY = """Introduce a new DNSSEC signing algorithm for the root zone.
 
@@ -124,20 +125,22 @@ def test_whole_flow_of_an_operational_change_r_tch_1_r_tch_2(session, people):
         service.mark_implemented(session, ifm, plan.id, note="done")
     session.rollback()
     with pytest.raises(Forbidden):
-        service.record_agreement(session, operator, plan.id, note="we agree")
+        service.record_agreement(session, operator, plan.id)
+    with pytest.raises(Conflict, match="needs a passed DUG decision"):
+        service.record_agreement(session, chair, plan.id)
     session.rollback()
-    with pytest.raises(Invalid) as info:
-        service.record_agreement(session, chair, plan.id, note="  ")
-    assert info.value.field == "note"
-    session.rollback()
-    service.record_agreement(session, chair, plan.id, note="DUG call of 2027-01-05, minutes item 3")
-    assert plan.state == "agreed" and plan.agreement_basis == f"chair:{people['chair'].id}"
+    # The DUG's agreement is a DUG decision (governance): a motion carried by the members.
+    dug = build_dug(session)
+    motion = pass_motion(session, dug, "agree_technical_plan", "change_plan", plan.id)
+    service.record_agreement(session, dug.chair, plan.id)
+    assert plan.state == "agreed" and plan.agreement_basis == f"governance:motion:{motion.id}"
     service.mark_implemented(session, ifm, plan.id, note="Rolled over on 2027-03-01")
     session.commit()
     assert plan.state == "implemented"
 
     kinds = list(session.scalars(select(Publication.kind).order_by(Publication.id)))
-    assert kinds == ["consultation", "consultation_statement", "change_agreement", "change_implemented"]
+    assert kinds == ["consultation", "consultation_statement", "dug_decision", "change_agreement",
+                     "change_implemented"]
     statement = session.scalars(select(Publication).where(Publication.kind == "consultation_statement")).one()
     assert [c["disposition"] for c in statement.content["comments"]] == ["accepted", "out_of_scope"]
     tags = set(session.scalars(select(AuditEvent.tag).where(AuditEvent.subject_type == "change_plan")))
@@ -159,7 +162,7 @@ def test_policy_driven_change_skips_the_dug_r_tch_1(session, people):
     service.issue_statement(session, ifm, plan.id, "No comments were received.", now=after)
     session.commit()
     with pytest.raises(Conflict, match="outside the DUG's scope"):
-        service.record_agreement(session, chair, plan.id, note="we would like to agree")
+        service.record_agreement(session, chair, plan.id)
     session.rollback()
     service.mark_implemented(session, ifm, plan.id, note="implemented as policy requires")
     session.commit()
@@ -318,14 +321,14 @@ def test_worker_closes_due_periods_and_drops_expired_unconfirmed_comments(sessio
     service.submit_comment(session, Principal.anonymous(), plan.id,
                            service.CommentInput(body="never confirmed", name="X", email="x@example.com"), now=start)
     session.commit()
-    assert "0 comment periods closed, 0" in service.close_due_periods(session, start + timedelta(hours=1))
-    summary = service.close_due_periods(session, plan.comment_closes_at)
+    assert "0 comment periods closed, 0" in service.periodic(session, start + timedelta(hours=1))
+    summary = service.periodic(session, plan.comment_closes_at)
     session.commit()
-    assert summary == "1 comment periods closed, 1 unconfirmed comments expired"
+    assert summary == "1 comment periods closed, 1 unconfirmed comments expired, 0 DUG agreements recorded"
     session.refresh(plan)
     assert plan.state == "comments_closed"
     assert session.scalar(select(func.count(ChangeComment.id))) == 0
-    assert service.close_due_periods(session, plan.comment_closes_at).startswith("0 comment periods closed")
+    assert service.periodic(session, plan.comment_closes_at).startswith("0 comment periods closed")
 
 
 def test_two_concurrent_publications_cannot_both_win(session, people, db_url):
@@ -347,3 +350,17 @@ def test_two_concurrent_publications_cannot_both_win(session, people, db_url):
         other.close()
     session.refresh(plan)
     assert plan.state == "open_for_comment"
+
+
+def test_worker_records_the_dug_agreement_once_the_motion_passed_r_tch_1(session, people):
+    ifm = as_(session, people["ifm"])
+    plan = published_plan(session, people)
+    service.issue_statement(session, ifm, plan.id, "No comments.", now=plan.comment_closes_at)
+    later = plan.comment_closes_at + timedelta(days=1)
+    assert service.periodic(session, later).endswith("0 DUG agreements recorded")
+    pass_motion(session, build_dug(session), "agree_technical_plan", "change_plan", plan.id)
+    assert service.periodic(session, later).endswith("1 DUG agreements recorded")
+    session.commit()
+    session.refresh(plan)
+    assert plan.state == "agreed" and plan.agreement_basis.startswith("governance:motion:")
+    assert service.periodic(session, later).endswith("0 DUG agreements recorded")
