@@ -1,0 +1,175 @@
+"""R-ESC-1 on a real database (SQLite and PostgreSQL): the consent ballot end to end."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from steward.ballots import service
+from steward.ballots.models import Vote
+from steward.errors import Conflict, Forbidden, Invalid, NotFound
+from steward.events import AuditEvent, Publication
+from steward.outbox import OutboxEmail
+from tests.integration.ballots.factories import eligible_review
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+CLOSES = NOW + timedelta(days=10)
+
+
+@pytest.fixture
+def world(make, session):  # type: ignore[no-untyped-def]
+    cc = make.operator("CC Registry", tlds=(("aa", "country-code"),))
+    g = make.operator("G Registry", tlds=(("example", "generic"),))
+    both = make.operator("Both Registry", tlds=(("bb", "country-code"), ("shop", "sponsored")))
+    none = make.operator("Test Registry", tlds=(("test", "test"),))
+    chair = make.user("dug_chair", "dug_member")
+    voters = {
+        "cc": make.user("operator_staff", org=cc),
+        "g": make.user("operator_staff", org=g),
+        "both": make.user("operator_staff", org=both),
+        "none": make.user("operator_staff", org=none),
+    }
+    review = eligible_review(session, NOW)
+    session.commit()
+    return {"chair": chair, "voters": voters, "review": review, "orgs": (cc, g, both, none)}
+
+
+def _open(session, world, **kw):  # type: ignore[no-untyped-def]
+    return service.open_ballot(
+        session, world["chair"].principal(session), matter_type="urgent_review",
+        matter_id=world["review"].id, option=kw.pop("option", "golden_bylaw"), closes_at=CLOSES, now=NOW, **kw)
+
+
+def _vote(session, world, who, choice=None, **kw):  # type: ignore[no-untyped-def]
+    return service.cast_vote(session, world["voters"][who].principal(session), kw.pop("ballot_id"),
+                             choice=choice, now=kw.pop("now", NOW + timedelta(hours=1)), **kw)
+
+
+def test_electorate_and_rules_are_fixed_at_opening_R_ESC_1(session, world) -> None:  # type: ignore[no-untyped-def]
+    ballot = _open(session, world)
+    assert (ballot.electorate_cctld, ballot.electorate_gtld) == (2, 2)
+    assert (ballot.quorum_percent, ballot.majority_percent) == (50, 50)
+    assert any("50%" in line for line in service.rules_of(ballot).describe())
+    event = session.scalar(select(AuditEvent).where(AuditEvent.tag == "ballot:opened"))
+    assert event.public and event.data["electorate"] == {"cctld": 2, "gtld": 2}
+
+
+def test_opening_needs_an_eligible_matter_and_a_dug_decision_R_ESC_1(session, world) -> None:  # type: ignore[no-untyped-def]
+    undecided = eligible_review(session, NOW, decided=False)
+    with pytest.raises(Conflict, match="passed DUG decision"):
+        service.open_ballot(session, world["chair"].principal(session), matter_type="urgent_review",
+                            matter_id=undecided.id, option="spill_board", closes_at=CLOSES, now=NOW)
+    undecided.outcome = "not_systemic"
+    session.flush()
+    with pytest.raises(Conflict, match="not eligible"):
+        service.open_ballot(session, world["chair"].principal(session), matter_type="urgent_review",
+                            matter_id=undecided.id, option="spill_board", closes_at=CLOSES, now=NOW)
+    with pytest.raises(Invalid) as err:
+        _open(session, world, option="other", description="")
+    assert err.value.field == "description"
+    with pytest.raises(Forbidden):
+        service.open_ballot(session, world["voters"]["cc"].principal(session), matter_type="urgent_review",
+                            matter_id=world["review"].id, option="spill_board", closes_at=CLOSES, now=NOW)
+
+
+def test_open_emails_every_operators_contacts_R_ESC_1(session, world) -> None:  # type: ignore[no-untyped-def]
+    _open(session, world)
+    to = set(session.scalars(select(OutboxEmail.to_address)))
+    voters = world["voters"]
+    assert {voters[k].email for k in ("cc", "g", "both")} <= to
+    assert voters["none"].email not in to  # not a naming customer
+
+
+def test_operator_in_both_chambers_votes_in_each_and_changes_its_vote_R_ESC_1(session, world) -> None:  # type: ignore[no-untyped-def]
+    ballot = _open(session, world)
+    first = _vote(session, world, "both", "yes", ballot_id=ballot.id)
+    assert set(first.receipts) == {"cctld", "gtld"} and not first.changed
+    second = _vote(session, world, "both", None, chambers={"gtld": "no"}, ballot_id=ballot.id)
+    assert second.changed and set(second.receipts) == {"gtld"}
+    rows = {v.chamber: v for v in session.scalars(select(Vote).where(Vote.ballot_id == ballot.id))}
+    assert rows["cctld"].choice == "yes" and rows["gtld"].choice == "no" and len(rows) == 2
+    assert rows["gtld"].receipt == second.receipts["gtld"] != first.receipts["gtld"]
+    with pytest.raises(Invalid) as err:
+        _vote(session, world, "cc", None, chambers={"gtld": "yes"}, ballot_id=ballot.id)
+    assert err.value.field == "chamber"
+    with pytest.raises(Invalid, match="electorate"):
+        _vote(session, world, "none", "yes", ballot_id=ballot.id)
+
+
+def test_votes_are_refused_before_opening_and_after_closing_R_ESC_1(session, world) -> None:  # type: ignore[no-untyped-def]
+    ballot = service.open_ballot(session, world["chair"].principal(session), matter_type="urgent_review",
+                                 matter_id=world["review"].id, option="contract_co",
+                                 opens_at=NOW + timedelta(days=1), closes_at=CLOSES, now=NOW)
+    with pytest.raises(Invalid, match="not open yet"):
+        _vote(session, world, "cc", "yes", ballot_id=ballot.id)
+    with pytest.raises(Conflict, match="closed"):
+        _vote(session, world, "cc", "yes", ballot_id=ballot.id, now=CLOSES)
+    with pytest.raises(Conflict, match="votes are accepted until then"):
+        service.close_ballot(session, None, ballot.id, CLOSES - timedelta(seconds=1))
+    service.close_ballot(session, None, ballot.id, CLOSES)
+    with pytest.raises(Conflict, match="closed"):
+        _vote(session, world, "cc", "yes", ballot_id=ballot.id, now=CLOSES - timedelta(hours=1))
+
+
+def test_tally_receipts_and_publication_at_close_R_ESC_1(session, world) -> None:  # type: ignore[no-untyped-def]
+    ballot = _open(session, world)
+    receipts = {k: _vote(session, world, k, "yes", ballot_id=ballot.id) for k in ("cc", "g", "both")}
+    with pytest.raises(NotFound):
+        service.published_leaves(session, ballot)
+    with pytest.raises(NotFound):
+        service.verify_code(session, ballot, receipts["cc"].code)
+    assert service.close_due(session, CLOSES) == "closed 1 ballots"
+    assert ballot.closed and ballot.passed
+    assert ballot.tally["chambers"][0] == {
+        "chamber": "cctld", "electorate": 2, "yes": 2, "no": 0, "abstain": 0, "cast": 2,
+        "quorum_needed": 1, "quorum_met": True, "majority_met": True, "passed": True}
+    leaves = service.published_leaves(session, ballot)
+    assert len(leaves) == 4 and ballot.receipt_count == 4
+    assert [x["receipt"] for x in leaves] == sorted(x["receipt"] for x in leaves)
+    found = service.verify_code(session, ballot, receipts["both"].code)
+    assert {v["leaf"]["chamber"] for v in found} == {"cctld", "gtld"}
+    assert all(v["verified"] and v["root_hex"] == ballot.receipt_root for v in found)
+    pub = session.scalar(select(Publication).where(Publication.kind == "ballot-result"))
+    assert pub.content["passed"] is True and pub.content["receipt_tree"]["size"] == 4
+    # the published result names no organisation
+    assert "Registry" not in str(pub.content)
+    # the audit trail says who voted, never how
+    for e in session.scalars(select(AuditEvent).where(AuditEvent.tag == "ballot:vote-cast")):
+        assert "yes" not in str(e.data) and "choice" not in e.data
+
+
+def test_quorum_fails_in_one_chamber_then_no_execution_R_ESC_1(session, world) -> None:  # type: ignore[no-untyped-def]
+    ballot = _open(session, world)
+    _vote(session, world, "cc", "yes", ballot_id=ballot.id)
+    # gTLD chamber: nobody votes -> no quorum there
+    with pytest.raises(Conflict, match="not closed yet"):
+        service.execute_option(session, world["chair"].principal(session), ballot.id, "", NOW)
+    service.close_ballot(session, None, ballot.id, CLOSES)
+    assert ballot.passed is False
+    assert ballot.tally["chambers"][1]["quorum_met"] is False
+    with pytest.raises(Conflict, match="did not consent"):
+        service.execute_option(session, world["chair"].principal(session), ballot.id, "", CLOSES)
+
+
+def test_execution_after_consent_is_recorded_once_R_ESC_1(session, world) -> None:  # type: ignore[no-untyped-def]
+    ballot = _open(session, world, option="spill_board")
+    for k in ("cc", "g"):
+        _vote(session, world, k, "yes", ballot_id=ballot.id)
+    service.close_ballot(session, None, ballot.id, CLOSES)
+    service.execute_option(session, world["chair"].principal(session), ballot.id, "Board notified", CLOSES)
+    assert ballot.executed_at is not None
+    with pytest.raises(Conflict, match="already executed"):
+        service.execute_option(session, world["chair"].principal(session), ballot.id, "", CLOSES)
+
+
+def test_reminder_before_close_is_sent_once(session, world) -> None:  # type: ignore[no-untyped-def]
+    ballot = _open(session, world)
+    before = session.query(OutboxEmail).count()
+    assert service.remind_closing(session, NOW + timedelta(days=1)) == "queued 0 ballot reminders"
+    summary = service.remind_closing(session, CLOSES - timedelta(hours=47))
+    assert summary == "queued 3 ballot reminders"
+    assert service.remind_closing(session, CLOSES - timedelta(hours=46)) == "queued 0 ballot reminders"
+    assert session.query(OutboxEmail).count() == before + 3
+    assert ballot.reminder_sent
