@@ -223,3 +223,24 @@ def test_confirmation_email_reaches_a_real_smtp_server_and_its_link_publishes(cl
     assert client.get(path).status_code == 200
     assert post_form(client, path).status_code == 303
     assert "Count me in." in client.get(f"/changes/{plan_id}").text
+
+
+def test_publications_and_comment_periods_reach_the_portal_feeds(client, make):
+    import feedparser
+    from icalendar import Calendar
+
+    _ifm_user, draft_id = _draft(client, make, title="Still a draft")
+    data = {"title": "Feed-visible plan", "origin": "policy", "significance": "major",
+            "affected": "all", "body": BODY, "timeline": ""}
+    plan_id = int(post_form(client, "/changes/new", data).headers["location"].rsplit("/", 1)[1])
+    post_form(client, f"/changes/{plan_id}/publish", {"comment_days": "30"})
+    client.cookies.clear()
+    feed = feedparser.parse(client.get("/portal/feed.atom").text)
+    titles = [entry.title for entry in feed.entries]
+    assert "Implementation plan for comment: Feed-visible plan" in titles
+    assert not any("Still a draft" in t for t in titles)
+    calendar = Calendar.from_ical(client.get("/portal/calendar.ics").content)
+    periods = [e for e in calendar.walk("VEVENT") if str(e.get("summary")).startswith("Comment period")]
+    assert [str(e.get("summary")) for e in periods] == ["Comment period: Feed-visible plan"]
+    assert (periods[0].decoded("dtend") - periods[0].decoded("dtstart")).days == 30
+    assert draft_id != plan_id

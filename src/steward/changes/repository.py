@@ -171,18 +171,6 @@ def expired_pending(session: Session, now: datetime) -> list[ChangeComment]:
     )
 
 
-def open_periods(session: Session) -> list[ChangePlan]:
-    """Plans whose comment period is (or was, until the worker runs) open; for calendars."""
-    return list(
-        session.scalars(
-            select(ChangePlan)
-            .where(ChangePlan.comment_opens_at.is_not(None))
-            .where(ChangePlan.state != PlanState.DRAFT.value)
-            .order_by(ChangePlan.comment_opens_at)
-        )
-    )
-
-
 def awaiting_agreement(session: Session) -> list[ChangePlan]:
     """Operational plans whose statement is out and that wait for the DUG's agreement."""
     return list(

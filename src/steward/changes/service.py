@@ -958,25 +958,3 @@ def sections_of(version: ChangePlanVersion) -> tuple[Section, ...]:
     """The sections of one version, for pages and the comment form."""
     return parse_sections(version.body)
 
-
-def schedule_items(session: Session) -> list[Any]:
-    """Comment periods of published plans as portal schedule items (for the iCalendar feed)."""
-    from steward.portal.domain import ScheduleItem
-
-    items = []
-    for plan in repository.open_periods(session):
-        if plan.comment_opens_at is None or plan.comment_closes_at is None:
-            continue
-        items.append(
-            ScheduleItem(
-                uid=f"change-plan-{plan.id}-comments@steward",
-                title=f"Comment period: {plan.title}",
-                kind="consultation",
-                start=plan.comment_opens_at,
-                end=plan.comment_closes_at,
-                url=plan_url(plan.id),
-                description=f"{Origin(plan.origin).label}. Public comments on the IFM's "
-                "implementation plan (R-TCH-2).",
-            )
-        )
-    return items
