@@ -125,5 +125,13 @@ def examine(
     principal: Principal = require(Permission.PERIODIC_AUDIT_MANAGE),
 ) -> AuditOut:
     return audit_out(
-        service.examine(db, principal, audit_id, body.examination, body.refine), principal
+        service.examine(
+            db,
+            principal,
+            audit_id,
+            body.examination,
+            body.refine,
+            catalogue_toml=body.catalogue_toml,
+        ),
+        principal,
     )

@@ -47,6 +47,10 @@ class FeedbackIn(BaseModel):
 class ExamineIn(BaseModel):
     examination: str
     refine: bool = False
+    catalogue_toml: str = Field(
+        "",
+        description="With refine: the refined SLA catalogue version (TOML, as steward.sla reads it)",
+    )
 
 
 class FindingOut(BaseModel):

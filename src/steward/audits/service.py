@@ -3,12 +3,12 @@
 Each DUG step goes through a DUG decision (``steward.governance``): commissioning needs a
 passed ``commission_audit`` motion on the cycle (subject ``audit_cycle``/<n>), publishing
 a passed ``publish_findings`` motion on the audit, and refining the service levels a
-passed ``refine_service_levels`` motion on the audit.
+passed ``refine_service_levels`` motion on the audit, which loads a new SLA catalogue
+version (``steward.sla``) citing the audit.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -263,19 +263,26 @@ def add_feedback(
     return fb
 
 
-def _create_catalogue_version(
-    session: Session, actor: Principal, audit: PeriodicAudit, motion_id: int, note: str
-) -> str | None:
-    """Ask the SLA context for a new catalogue version that cites the audit, if it offers one."""
-    try:
-        sla: Any = importlib.import_module("steward.sla.service")
-    except ModuleNotFoundError:
-        return None
-    create = getattr(sla, "create_version_from_audit", None)
-    if create is None:
-        return None
-    version = create(session, actor, audit_id=audit.id, motion_id=motion_id, note=note)
-    return str(getattr(version, "id", version))
+def catalogue_template(session: Session, audit: PeriodicAudit, today: date) -> str:
+    """The catalogue in force as TOML, relabelled for the refinement, to edit on the page."""
+    from steward.sla import domain as sla_domain
+    from steward.sla import service as sla
+
+    versions = sla.catalogue_versions(session)
+    current = max(versions, key=lambda v: v.effective)
+    draft = sla_domain.CatalogueVersion(
+        f"audit-{audit.cycle}",
+        max(today, current.effective),
+        current.metrics,
+        _cause(audit, None),
+        current.description,
+    )
+    return sla_domain.dump_catalogue_toml(draft)
+
+
+def _cause(audit: PeriodicAudit, motion_id: int | None) -> str:
+    decided = f"; DUG decision #{motion_id}" if motion_id is not None else ""
+    return f"Refined after independent audit {audit.cycle} (/audits/{audit.id}){decided} (R-AUD-2)"
 
 
 def examine(
@@ -285,11 +292,14 @@ def examine(
     examination: str,
     refine: bool = False,
     today: date | None = None,
+    catalogue_toml: str = "",
 ) -> PeriodicAudit:
-    """The DUG records its examination; a refinement needs its own passed decision (R-AUD-2).
+    """The DUG records its examination (R-AUD-2).
 
-    Where the SLA context offers ``create_version_from_audit`` a new catalogue version citing
-    the audit is created; otherwise the refinement decision is recorded on the audit.
+    With ``refine`` it needs a passed ``refine_service_levels`` decision on the audit and the
+    refined catalogue (TOML, the format of ``steward.sla``): a new SLA catalogue version is
+    loaded whose cause cites the audit and the decision, and the audit records its label.
+    Nothing changes if any of that is refused.
     """
     actor.require(Permission.PERIODIC_AUDIT_MANAGE)
     today = today or today_utc()
@@ -298,22 +308,25 @@ def examine(
         check_examine(facts(audit), examination, today)
     except AuditError as err:
         raise _invalid(err) from None
-    motion = (
-        governance.require_decision(session, MotionKind.refine_service_levels, "audit", audit.id)
-        if refine
-        else None
-    )
+    data: dict[str, Any] = {"refine": refine}
+    if refine:
+        motion = governance.require_decision(
+            session, MotionKind.refine_service_levels, "audit", audit.id
+        )
+        if not catalogue_toml.strip():
+            raise Invalid(
+                "Give the refined SLA catalogue version (TOML) to refine the service levels.",
+                field="catalogue_toml",
+            )
+        from steward.sla import service as sla
+
+        version = sla.load_catalogue(session, actor, catalogue_toml, cause=_cause(audit, motion.id))
+        audit.catalogue_version = version.version
+        data.update(motion=motion.id, catalogue_version=version.version)
     audit.examination = examination.strip()
     audit.refine = refine
     audit.examined_on = today
     audit.stage = Stage.examined.value
-    data: dict[str, Any] = {"refine": refine}
-    if motion is not None:
-        version = _create_catalogue_version(session, actor, audit, motion.id, examination)
-        audit.catalogue_version = (
-            f"sla-version:{version}" if version else f"refinement decided by motion #{motion.id}"
-        )
-        data.update(motion=motion.id, catalogue_version=audit.catalogue_version)
     session.flush()
     record_event(
         session,

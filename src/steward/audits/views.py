@@ -86,6 +86,9 @@ def _page(
         and principal.organisation_id == audit.firm_id,
         "feedback_open": feedback_open(service.facts(audit), today),
         "severities": SEVERITIES,
+        "catalogue_toml": service.catalogue_template(db, audit, today)
+        if audit.stage == "published"
+        else "",
     }
     context.update(extra)
     return render(
@@ -172,10 +175,13 @@ def examine(
     principal: CurrentPrincipal,
     examination: Annotated[str, Form()] = "",
     refine: Annotated[str, Form()] = "",
+    catalogue_toml: Annotated[str, Form()] = "",
 ) -> Response:
     principal.require(Permission.PERIODIC_AUDIT_MANAGE)
     try:
-        service.examine(db, principal, audit_id, examination, bool(refine))
+        service.examine(
+            db, principal, audit_id, examination, bool(refine), catalogue_toml=catalogue_toml
+        )
     except StewardError as err:
         db.rollback()
         return _page(request, db, principal, audit_id, error=err.detail())

@@ -15,6 +15,7 @@ from steward.errors import Conflict, Forbidden, Invalid
 from steward.events import Publication
 from steward.outbox import OutboxEmail
 from steward.reviews.domain import CycleStatus
+from steward.sla import service as sla
 from tests.integration.governance.dug_factory import Dug, build_dug, org, pass_motion, user
 
 # audit cycle 1 is due 2019-10-01 (transition 2016-10-01 + 3 years)
@@ -150,14 +151,38 @@ def test_full_flow_to_a_refinement_decision_R_AUD_2(session: Session) -> None:
     with pytest.raises(Conflict, match="Refine the agreed service levels"):
         audits.examine(session, dug.chair, aid, "Tighten NS", refine=True, today=date(2020, 1, 10))
     motion = pass_motion(session, dug, "refine_service_levels", "audit", aid, date(2020, 1, 10))
+    with pytest.raises(Invalid) as missing:
+        audits.examine(session, dug.chair, aid, "Tighten NS", refine=True, today=date(2020, 1, 10))
+    assert missing.value.field == "catalogue_toml"
+    template = audits.catalogue_template(session, audit, date(2020, 1, 10))  # type: ignore[arg-type]
+    assert 'version = "audit-1"' in template
+    with pytest.raises(Invalid):
+        audits.examine(
+            session,
+            dug.chair,
+            aid,
+            "x",
+            refine=True,
+            today=date(2020, 1, 10),
+            catalogue_toml="version = ",
+        )
+    assert audit.stage == "published"  # type: ignore[attr-defined]
+    refined = template.replace('threshold = "3d"', 'threshold = "60h"', 1)
     examined = audits.examine(
-        session, dug.chair, aid, "Tighten NS", refine=True, today=date(2020, 1, 10)
+        session,
+        dug.chair,
+        aid,
+        "Tighten NS",
+        refine=True,
+        today=date(2020, 1, 10),
+        catalogue_toml=refined,
     )
     assert examined.stage == "examined"
-    assert examined.catalogue_version is not None
-    assert str(motion.id) in examined.catalogue_version or examined.catalogue_version.startswith(
-        "sla-version:"
-    )
+    assert examined.catalogue_version == "audit-1"
+    version = sla.catalogue_version(session, "audit-1")
+    assert version.cause is not None
+    assert f"/audits/{aid}" in version.cause and f"DUG decision #{motion.id}" in version.cause
+    assert version.effective == date(2020, 1, 10)
     kinds = session.scalars(select(Publication.kind)).all()
     assert {"audit_report", "audit_examination"} <= set(kinds)
     assert audits.schedule(session, date(2020, 1, 10))[0].status is CycleStatus.completed
