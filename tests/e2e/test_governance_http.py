@@ -223,3 +223,28 @@ def test_commissioning_an_audit_needs_a_dug_decision(client, make):
         ).status_code
         == 403
     )
+
+
+def test_home_page_lists_motions_awaiting_my_vote_but_not_those_i_am_recused_from(client, make):
+    d = dug(make)
+    chair = bearer(make, d["voters"][0])
+    client.post(
+        "/api/v1/governance/motions",
+        headers=chair,
+        json={"kind": "other", "title": "Open budget", "text": "x"},
+    )
+    client.post(
+        "/api/v1/governance/motions",
+        headers=chair,
+        json={
+            "kind": "instruct_ifm",
+            "title": "Registry 4 matter",
+            "text": "x",
+            "party_organisation_ids": [d["orgs"][4].id],
+            "confidential": True,
+        },
+    )
+    login(client, d["voters"][4])
+    home = client.get("/home").text
+    assert "Open budget" in home and "awaiting your vote" in home
+    assert "Registry 4 matter" not in home

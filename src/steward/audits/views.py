@@ -186,3 +186,31 @@ def examine(
         db.rollback()
         return _page(request, db, principal, audit_id, error=err.detail())
     return RedirectResponse(f"/audits/{audit_id}", status_code=303)
+
+
+def home_panels(db: DbSession, principal: Principal) -> list[Any]:
+    """The firm's auditor sees audits awaiting its report; the DUG chair, the next DUG step."""
+    from steward.pages.views import HomePanel
+
+    items = []
+    for a in repository.audits(db):
+        if (
+            principal.has(Permission.PERIODIC_AUDIT_REPORT)
+            and principal.organisation_id == a.firm_id
+            and a.stage == "commissioned"
+        ):
+            items.append((f"Independent audit {a.cycle}", f"/audits/{a.id}", "submit the report"))
+        if principal.has(Permission.PERIODIC_AUDIT_MANAGE) and a.stage in (
+            "report_submitted",
+            "published",
+        ):
+            step = (
+                "publish the results" if a.stage == "report_submitted" else "feedback, then examine"
+            )
+            items.append((f"Independent audit {a.cycle}", f"/audits/{a.id}", step))
+    if not items and not (
+        principal.has(Permission.PERIODIC_AUDIT_REPORT)
+        or principal.has(Permission.PERIODIC_AUDIT_MANAGE)
+    ):
+        return []
+    return [HomePanel("Independent audits", items, "No audit needs you.")]

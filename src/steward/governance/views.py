@@ -333,3 +333,31 @@ def withdraw(
         db.rollback()
         return _motion_page(request, db, principal, motion_id, error=err.detail())
     return RedirectResponse(f"/governance/motions/{motion_id}", status_code=303)
+
+
+def home_panels(db: DbSession, principal: Principal) -> list[Any]:
+    """For a serving DUG member: open motions awaiting their vote (or comment) and their term."""
+    from steward.pages.views import HomePanel
+
+    today = service.today_utc()
+    member = service.serving_member(db, principal, today)
+    if member is None:
+        return []
+    items = []
+    for m in service.list_motions(db, principal, "open", today):
+        if (
+            member.organisation_id is not None
+            and member.organisation_id in m.party_organisation_ids
+        ):
+            continue
+        voted = any(v.member_id == member.id for v in m.votes)
+        if member.seat == SeatKind.voting.value and not voted:
+            note = "awaiting your vote"
+        elif member.is_chair:
+            note = "open: you may close the vote"
+        else:
+            note = "open for comment"
+        items.append((f"Motion #{m.id}: {m.title}", f"/governance/motions/{m.id}", note))
+    if member.term_end is not None:
+        items.append(("Your DUG term", "/governance", f"ends on {member.term_end.isoformat()}"))
+    return [HomePanel("DUG motions", items, "No open motion needs you.")]

@@ -274,3 +274,31 @@ def comment(
         db.rollback()
         return _page(request, db, principal, review_id, error=err.detail())
     return RedirectResponse(f"/reviews/{review_id}#comments", status_code=303)
+
+
+def home_panels(db: DbSession, principal: Principal) -> list[Any]:
+    """IPRT members see the review in progress; addressees see their open remedial directions."""
+    from steward.authz import Role
+    from steward.pages.views import HomePanel
+
+    items = []
+    if principal.has(Permission.REVIEW_MANAGE):
+        for r in repository.reviews(db):
+            if r.stage != Stage.closed.value:
+                items.append((r.title, f"/reviews/{r.id}", service.stage_label(r)))
+    targets = {"dug"} if principal.has_role(Role.DUG_CHAIR) else set()
+    if principal.has_role(Role.IFM_STAFF):
+        targets.add("ifm")
+    for d in repository.open_directions(db):
+        if d.target in targets:
+            due = f", due {d.due_on.isoformat()}" if d.due_on else ""
+            items.append(
+                (
+                    f"Remedial direction: {d.text[:80]}",
+                    f"/reviews/{d.review_id}#directions",
+                    f"to the {d.target.upper()}{due}",
+                )
+            )
+    if not items and not (principal.has(Permission.REVIEW_MANAGE) or targets):
+        return []
+    return [HomePanel("IPRT reviews", items, "No review or direction needs you.")]
