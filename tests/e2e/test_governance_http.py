@@ -248,3 +248,80 @@ def test_home_page_lists_motions_awaiting_my_vote_but_not_those_i_am_recused_fro
     home = client.get("/home").text
     assert "Open budget" in home and "awaiting your vote" in home
     assert "Registry 4 matter" not in home
+
+
+def test_audit_examination_creates_a_catalogue_version_that_cites_it_R_AUD_2(client, make):
+    from steward.audits import service as audits
+    from steward.audits.service import FindingInput
+
+    d = dug(make)
+    firm = make.org("Northbridge Assurance", "audit_firm")
+    auditor = make.user("auditor", org=firm, email="auditor@nb.test")
+    tokens = [bearer(make, v) for v in d["voters"]]
+
+    def decide(kind: str, subject_type: str, subject_id: int) -> int:
+        m = client.post(
+            "/api/v1/governance/motions",
+            headers=tokens[0],
+            json={
+                "kind": kind,
+                "title": f"{kind} {subject_id}",
+                "text": "Moved.",
+                "subject_type": subject_type,
+                "subject_id": str(subject_id),
+            },
+        ).json()
+        for t in tokens:
+            client.post(
+                f"/api/v1/governance/motions/{m['id']}/votes", headers=t, json={"choice": "yes"}
+            )
+        return int(m["id"])
+
+    decide("commission_audit", "audit_cycle", 1)
+    with dbmod.session_scope() as s:
+        chair = Principal.of(accounts_repo.user_by_email(s, "v0@dug.test"))
+        audit = audits.commission(
+            s, chair, firm_id=firm.id, declaration="Independent.", today=date(2020, 2, 3)
+        )
+        audit_id = audit.id
+        audits.submit_report(
+            s,
+            Principal.of(accounts_repo.user_by_email(s, auditor.email)),
+            audit_id,
+            "Report",
+            [FindingInput("Slow implementation", "", "major")],
+        )
+    decide("publish_findings", "audit", audit_id)
+    with dbmod.session_scope() as s:
+        chair = Principal.of(accounts_repo.user_by_email(s, "v0@dug.test"))
+        audits.publish(s, chair, audit_id, date(2020, 7, 1), today=date(2020, 6, 1))
+    page = client.get(f"/audits/{audit_id}", headers=tokens[0])
+    assert "Slow implementation" in page.text
+    refused = client.post(
+        f"/api/v1/audits/{audit_id}/examination",
+        headers=tokens[0],
+        json={"examination": "Refine.", "refine": True, "catalogue_toml": "x"},
+    )
+    assert refused.status_code == 409
+    motion_id = decide("refine_service_levels", "audit", audit_id)
+    with dbmod.session_scope() as s:
+        template = audits.catalogue_template(s, audits.get(s, audit_id), date(2026, 1, 1))
+    done = client.post(
+        f"/api/v1/audits/{audit_id}/examination",
+        headers=tokens[0],
+        json={
+            "examination": "Implementation is measured against 60 hours.",
+            "refine": True,
+            "catalogue_toml": template.replace('threshold = "3d"', 'threshold = "60h"'),
+        },
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["catalogue_version"] == "audit-1"
+    from steward.sla import service as sla
+
+    with dbmod.session_scope() as s:
+        version = sla.catalogue_version(s, "audit-1")
+    assert f"/audits/{audit_id}" in (version.cause or "") and f"#{motion_id}" in (
+        version.cause or ""
+    )
+    assert "SLA catalogue version audit-1" in client.get(f"/audits/{audit_id}").text
