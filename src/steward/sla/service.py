@@ -3,7 +3,6 @@ publication, explanations of misses and the DUG's review (R-SLA-1, R-SLA-2)."""
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -202,7 +201,7 @@ def parse_event_file(data: bytes | str, *, fmt: str, now: datetime) -> rows.Pars
         return rows.parse_json(decoded, now=now)
     if fmt != "csv":
         raise Invalid(f"unknown format {fmt!r} (csv or json)", field="format")
-    return rows.parse_csv(io.StringIO(text, newline=""), now=now)
+    return rows.parse_csv(text, now=now)
 
 
 def guess_format(filename: str | None, content_type: str | None, data: bytes | str) -> str:
@@ -244,21 +243,11 @@ def ingest(
             truncated=parsed.truncated or len(errors) > rows.MAX_ERRORS,
         )
     data = parsed.rows
-    # per request in this file: tld, category, earliest event, earliest closed event
-    spans: dict[str, list[Any]] = {}
-    closed = domain.EVENT_CODES["closed"]
-    for _line, rid, tld, category, _channel, event, t in data:
-        span = spans.get(rid)
-        if span is None:
-            spans[rid] = [tld, category, t, t if event == closed else None]
-        else:
-            if t < span[2]:
-                span[2] = t
-            if event == closed and (span[3] is None or t < span[3]):
-                span[3] = t
+    # per request in this file: tld, category, first line, earliest event, earliest closed event
+    spans = parsed.requests
     stored = repository.stored_requests(session, spans, total=repository.request_count(session))
     existing = {rid: (s[1], s[2]) for rid, s in stored.items()}
-    errors = rows.conflicting_requests(parsed, existing)
+    errors = rows.conflicting_requests(parsed, existing) if existing else []
     if errors:
         raise EventFileInvalid(errors[: rows.MAX_ERRORS], truncated=len(errors) > rows.MAX_ERRORS)
 
@@ -266,7 +255,7 @@ def ingest(
         return end is None or end - first > repository.LONG_SPAN_US
 
     new = [
-        (rid, s[0], s[1], s[2], s[3], long_span(s[2], s[3]))
+        (rid, s[0], s[1], s[3], s[4], long_span(s[3], s[4]))
         for rid, s in spans.items()
         if rid not in stored
     ]
@@ -278,8 +267,8 @@ def ingest(
     updates = []
     for rid, (rid_id, _tld, _cat, first_at, closed_at) in stored.items():
         span = spans[rid]
-        new_first = min(first_at, span[2])
-        new_closed = closed_at if span[3] is None else min(closed_at or span[3], span[3])
+        new_first = min(first_at, span[3])
+        new_closed = closed_at if span[4] is None else min(closed_at or span[4], span[4])
         if new_first != first_at or new_closed != closed_at:
             updates.append((new_first, new_closed, long_span(new_first, new_closed), rid_id))
     repository.update_request_spans(session, updates)

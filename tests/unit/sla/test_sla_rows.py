@@ -22,12 +22,20 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 HEADER = "request_id,tld,category,channel,event,occurred_at\n"
 
 
-def csv_of(*lines: str) -> io.StringIO:
-    return io.StringIO(HEADER + "".join(line + "\n" for line in lines))
+@pytest.fixture(params=["plain", "csv-module"])
+def reader(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Both readers: the quote-free fast path (text) and the csv module (lines)."""
+    if request.param == "plain":
+        return lambda text, now: parse_csv(text, now=now)
+    return lambda text, now: parse_csv(io.StringIO(text, newline=""), now=now)
 
 
-def test_good_csv_becomes_coded_rows() -> None:
-    parsed = parse_csv(
+def csv_of(*lines: str) -> str:
+    return HEADER + "".join(line + "\n" for line in lines)
+
+
+def test_good_csv_becomes_coded_rows(reader) -> None:
+    parsed = reader(
         csv_of(
             "R-1,.COM,I,automated,received,2026-10-01T12:00:00Z",
             "R-1,com,I,email,ticket_confirmed,2026-10-01T14:00:30.5+02:00",
@@ -41,9 +49,9 @@ def test_good_csv_becomes_coded_rows() -> None:
     assert second[0] == 3 and second[6] - first[6] == 30_500_000
 
 
-def test_csv_columns_may_come_in_any_order_and_blank_lines_are_skipped() -> None:
+def test_csv_columns_may_come_in_any_order_and_blank_lines_are_skipped(reader) -> None:
     text = "occurred_at,event,channel,category,tld,request_id\n\n2026-10-01T12:00:00Z,received,email,II,de,X\n"
-    parsed = parse_csv(io.StringIO(text), now=NOW)
+    parsed = reader(text, now=NOW)
     assert parsed.ok and parsed.rows[0][1:6] == ("X", "de", 1, 1, 0)
 
 
@@ -63,8 +71,10 @@ def test_csv_columns_may_come_in_any_order_and_blank_lines_are_skipped() -> None
         ("R-1,рф,I,automated,received,2026-10-01T12:00:00Z", "tld", "write 'xn--p1ai'"),
     ],
 )
-def test_bad_row_is_refused_with_line_field_and_reason(line: str, field: str, reason: str) -> None:
-    parsed = parse_csv(csv_of("R-0,com,I,automated,received,2026-10-01T12:00:00Z", line), now=NOW)
+def test_bad_row_is_refused_with_line_field_and_reason(
+    reader, line: str, field: str, reason: str
+) -> None:
+    parsed = reader(csv_of("R-0,com,I,automated,received,2026-10-01T12:00:00Z", line), now=NOW)
     assert not parsed.ok
     (error,) = parsed.errors
     assert (error.line, error.field) == (3, field)
@@ -72,8 +82,8 @@ def test_bad_row_is_refused_with_line_field_and_reason(line: str, field: str, re
     assert str(error).startswith(f"line 3: {field}: ")
 
 
-def test_a_row_with_several_problems_lists_each() -> None:
-    parsed = parse_csv(csv_of("R-1,com,VI,fax,arrived,2026-10-01T12:00:00"), now=NOW)
+def test_a_row_with_several_problems_lists_each(reader) -> None:
+    parsed = reader(csv_of("R-1,com,VI,fax,arrived,2026-10-01T12:00:00"), now=NOW)
     assert [e.field for e in parsed.errors] == ["category", "channel", "event", "occurred_at"]
 
 
@@ -90,13 +100,13 @@ def test_empty_file_is_refused() -> None:
     assert not parsed.ok and "empty" in parsed.errors[0].reason
 
 
-def test_short_row_is_refused() -> None:
-    parsed = parse_csv(csv_of("R-1,com,I"), now=NOW)
+def test_short_row_is_refused(reader) -> None:
+    parsed = reader(csv_of("R-1,com,I"), now=NOW)
     assert parsed.errors[0].line == 2 and "expected 6 fields, found 3" in parsed.errors[0].reason
 
 
-def test_request_must_keep_its_tld_and_category_within_a_file() -> None:
-    parsed = parse_csv(
+def test_request_must_keep_its_tld_and_category_within_a_file(reader) -> None:
+    parsed = reader(
         csv_of(
             "R-1,com,I,automated,received,2026-10-01T12:00:00Z",
             "R-1,net,I,automated,ticket_confirmed,2026-10-01T12:00:10Z",
@@ -108,14 +118,16 @@ def test_request_must_keep_its_tld_and_category_within_a_file() -> None:
     assert "given for request 'R-1' on line 2" in parsed.errors[0].reason
 
 
-def test_error_list_stops_at_the_limit() -> None:
+def test_error_list_stops_at_the_limit(reader) -> None:
     lines = ["R,com,I,automated,nope,2026-10-01T12:00:00Z"] * (MAX_ERRORS + 10)
-    parsed = parse_csv(csv_of(*lines), now=NOW)
+    parsed = reader(csv_of(*lines), now=NOW)
     assert len(parsed.errors) == MAX_ERRORS and parsed.truncated
 
 
 def test_binary_file_is_refused_as_not_csv() -> None:
     parsed = parse_csv(io.StringIO(HEADER + "a,b\x00c\n"), now=NOW)
+    assert not parsed.ok
+    parsed = parse_csv(HEADER + "a,b\x00c\n", now=NOW)
     assert not parsed.ok
 
 
@@ -141,8 +153,8 @@ def test_bad_json_items_are_numbered() -> None:
     assert not parse_json({"rows": []}, now=NOW).ok
 
 
-def test_unknown_tlds_are_refused_against_the_registry() -> None:
-    parsed = parse_csv(
+def test_unknown_tlds_are_refused_against_the_registry(reader) -> None:
+    parsed = reader(
         csv_of(
             "R-1,com,I,automated,received,2026-10-01T12:00:00Z",
             "R-2,nosuchtld,I,automated,received,2026-10-01T12:00:00Z",
@@ -153,8 +165,8 @@ def test_unknown_tlds_are_refused_against_the_registry() -> None:
     assert (error.line, error.field) == (3, "tld") and "unknown TLD 'nosuchtld'" in error.reason
 
 
-def test_conflicts_with_stored_requests_name_the_line() -> None:
-    parsed = parse_csv(csv_of("R-1,com,II,automated,received,2026-10-01T12:00:00Z"), now=NOW)
+def test_conflicts_with_stored_requests_name_the_line(reader) -> None:
+    parsed = reader(csv_of("R-1,com,II,automated,received,2026-10-01T12:00:00Z"), now=NOW)
     (error,) = conflicting_requests(parsed, {"R-1": ("com", CATEGORY_CODES["I"])})
     assert (error.line, error.field) == (2, "category")
     assert "'II' differs from 'I' stored for request 'R-1'" in error.reason
@@ -165,3 +177,15 @@ def test_normalise_tld() -> None:
     assert normalise_tld("xn--p1ai") == "xn--p1ai"
     with pytest.raises(ValueError, match="not a TLD"):
         normalise_tld("-bad")
+
+
+def test_both_readers_agree_on_a_simulated_file() -> None:
+    from steward.sla.simulate import format_row, simulate
+
+    rows = [format_row(r) for r in simulate(2, 3, now=NOW)]
+    plain = HEADER + "".join(",".join(r) + "\r\n" for r in rows)
+    quoted = HEADER + "".join(",".join(f'"{v}"' for v in r) + "\n" for r in rows)
+    a = parse_csv(plain, now=NOW)
+    b = parse_csv(quoted, now=NOW)
+    assert a.ok and b.ok and len(a.rows) == len(rows)
+    assert a.rows == b.rows and a.requests == b.requests
