@@ -42,7 +42,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 
@@ -316,7 +316,7 @@ def sla_signals(results: Iterable[MonthResult], t: Thresholds) -> list[Signal]:
                         key=f"sla_streak:{metric}:{run[0].month:%Y-%m}",
                         summary=(f"{metric} missed its target {len(run)} months in a row "
                                  f"({run[0].month:%Y-%m} to {r.month:%Y-%m})"),
-                        observed_at=datetime.combine(_next_month(r.month), datetime.min.time()),
+                        observed_at=datetime.combine(_next_month(r.month), datetime.min.time(), tzinfo=UTC),
                         evidence=tuple(x.evidence() for x in run),
                         measures={"months": len(run), "threshold": t.consecutive_misses},
                     ))
@@ -328,7 +328,7 @@ def sla_signals(results: Iterable[MonthResult], t: Thresholds) -> list[Signal]:
                     summary=(f"{metric} in {r.month:%Y-%m}: {compliance:.1f}% against a target "
                              f"of {r.target:g}% ({r.target - compliance:.1f} points below; "
                              f"extreme from {t.extreme_gap_points:g})"),
-                    observed_at=datetime.combine(_next_month(r.month), datetime.min.time()),
+                    observed_at=datetime.combine(_next_month(r.month), datetime.min.time(), tzinfo=UTC),
                     evidence=(r.evidence(),),
                     measures={"compliance": compliance, "target": r.target,
                               "gap_points": round(r.target - compliance, 4)},

@@ -1,0 +1,176 @@
+"""R-SYS-1 detection over real rows and the R-SYS-2 urgent review path, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from steward.audits.models import Audit, AuditFinding
+from steward.disputes.models import DisputeCase
+from steward.errors import Conflict, Forbidden, Invalid, NotFound
+from steward.events import AuditEvent, Publication
+from steward.outbox import OutboxEmail
+from steward.sla.models import SlaReport
+from steward.systemic import repository, service
+from steward.systemic.models import Signal
+from steward.systemic.service import ActInput
+from tests.integration.ballots.factories import passed_decision
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def _disputes(session, org_id: int, n: int, start: datetime, step: timedelta) -> list[int]:  # type: ignore[no-untyped-def]
+    ids = []
+    for i in range(n):
+        case = DisputeCase(reference=f"D-{start:%j}-{i}", title="Slow change", complainant_org_id=org_id,
+                           stage="lodged", subject="performance", lodged_at=start + step * i)
+        session.add(case)
+        session.flush()
+        ids.append(case.id)
+    return ids
+
+
+def test_dispute_count_signal_fires_above_threshold_with_links_R_SYS_1(session, make) -> None:  # type: ignore[no-untyped-def]
+    org = make.operator("Complaining Registry")
+    dug = make.user("dug_member")
+    _disputes(session, org.id, 5, NOW - timedelta(days=20), timedelta(days=3))
+    assert service.detect(session, NOW) == "no new signal"
+    ids = _disputes(session, org.id, 1, NOW - timedelta(days=1), timedelta(0))
+    assert service.detect(session, NOW) == "1 new signals"
+    assert service.detect(session, NOW) == "no new signal"  # idempotent
+    [signal] = repository.signals(session, dug.principal(session))
+    assert signal.kind == "dispute_count" and len(signal.evidence) == 6
+    assert service.evidence_link(signal.evidence[-1]["kind"], signal.evidence[-1]["ref"]) == f"/disputes/{ids[0]}"
+    assert session.scalar(select(OutboxEmail.to_address).where(OutboxEmail.to_address == dug.email))
+
+
+def test_sla_and_audit_signals_R_SYS_1(session, make) -> None:  # type: ignore[no-untyped-def]
+    for month, compliance in (("2026-07", 90.0), ("2026-08", 91.0), ("2026-09", 60.0)):
+        session.add(SlaReport(month=month, catalogue_version="1", met=0, with_data=1, total=1,
+                                    rating="satisfactory", published_at=NOW,
+                                    content={"metrics": [{"id": "publish", "compliance": compliance, "target": 99}]}))
+    firm = make.org("Audit Firm", "audit_firm")
+    audit = Audit(cycle=1, due_on=date(2026, 1, 1), firm_id=firm.id, declaration="independent",
+                  declared_on=date(2026, 1, 1), commissioned_on=date(2026, 1, 1), submitted_at=NOW)
+    session.add(audit)
+    session.flush()
+    session.add(AuditFinding(audit_id=audit.id, title="Change log gaps"))
+    session.flush()
+    service.detect(session, NOW)
+    kinds = sorted(s.kind for s in session.scalars(select(Signal)))
+    assert kinds == ["audit_finding", "sla_extreme", "sla_streak"]
+    streak = session.scalar(select(Signal).where(Signal.kind == "sla_streak"))
+    assert [service.evidence_link(e["kind"], e["ref"]) for e in streak.evidence] == [
+        "/sla?month=2026-07", "/sla?month=2026-08", "/sla?month=2026-09"]
+
+
+def test_signals_are_for_the_dug_only(session, make) -> None:  # type: ignore[no-untyped-def]
+    member = make.user("dug_member")
+    operator = make.user("operator_staff", org=make.operator())
+    row = service.propose(session, member.principal(session), title="Root zone publication delays",
+                          reasoning="Three operators report publication taking over a week.",
+                          evidence="dispute 4\nhttps://example.org/report", now=NOW)
+    assert row.key == f"proposal:{row.id}" and row.evidence[1]["kind"] == "dispute"
+    with pytest.raises(NotFound):
+        service.get_signal(session, operator.principal(session), row.id)
+    with pytest.raises(Forbidden):
+        service.propose(session, operator.principal(session), title="x", reasoning="y" * 30, evidence="", now=NOW)
+    with pytest.raises(Invalid) as err:
+        service.propose(session, member.principal(session), title="t", reasoning="short", evidence="", now=NOW)
+    assert err.value.field == "reasoning"
+
+
+def test_the_whole_urgent_review_path_R_SYS_2(session, make) -> None:  # type: ignore[no-untyped-def]
+    chair = make.user("dug_chair", "dug_member")
+    expert_user = make.user("expert")
+    mediator = make.user("mediator")
+    panelist = make.user("iap_panelist")
+    ifm_org = make.org("PTI", "ifm")
+    ifm = make.user("ifm_staff", org=ifm_org)
+    operator = make.user("operator_staff", org=make.operator())
+    outsider = make.user("expert")
+    c = chair.principal(session)
+    signal = service.propose(session, c, title="Publication delays",
+                             reasoning="Publication took over a week for many operators.", evidence="", now=NOW)
+    with pytest.raises(Conflict, match="passed DUG decision"):
+        service.open_review(session, c, signal.id, title="Publication delays", now=NOW)
+    passed_decision(session, "determine_systemic_failure", "systemic-signal", signal.id)
+    review = service.open_review(session, c, signal.id, title="Publication delays", now=NOW)
+    assert review.stage == "determined" and signal.state == "review"
+
+    def act(who, action, now=NOW, **kw):  # type: ignore[no-untyped-def]
+        return service.act(session, who.principal(session), review.id, action, ActInput(**kw), now)
+
+    with pytest.raises(Conflict, match="Appoint a team of technical experts"):
+        act(chair, "appoint_expert", name="Ada", expertise="DNS operations")
+    passed_decision(session, "appoint_experts", "urgent-review", review.id)
+    with pytest.raises(Invalid, match="conflict of interest"):
+        act(chair, "appoint_expert", name="Pat", expertise="DNS", organisation_id=ifm_org.id)
+    with pytest.raises(Invalid) as err:
+        act(chair, "appoint_expert", name="Bob", expertise=" ")
+    assert err.value.field == "expertise"
+    act(chair, "appoint_expert", name="Ada", expertise="DNS operations, DNSSEC", user_email=expert_user.email)
+    act(chair, "start_root_cause")
+    act(ifm, "add_evidence", text="Queue metrics for October", ref="https://example.org/q")
+    act(expert_user, "record_findings", text="The publication queue was starved by a cron failure.")
+    with pytest.raises(NotFound):
+        act(operator, "add_evidence", text="nope")  # operators cannot see the review at all
+    act(chair, "agree_remediation", milestones="2026-12-10 Fix the cron\n2027-01-15 Add monitoring")
+    assert [m.title for m in review.milestones] == ["Fix the cron", "Add monitoring"]
+    # overdue milestone: one reminder
+    assert service.remind_due(session, datetime(2026, 12, 11, tzinfo=UTC)) == "1 overdue reminders"
+    assert service.remind_due(session, datetime(2026, 12, 12, tzinfo=UTC)) == "0 overdue reminders"
+    with pytest.raises(Invalid, match="not completed"):
+        act(chair, "request_advice")
+    for m in list(review.milestones):
+        act(chair, "complete_milestone", milestone_id=m.id)
+    act(chair, "request_advice")
+    with pytest.raises(NotFound):  # an expert not appointed to this review does not even see it
+        act(outsider, "advise", critical=True, text="Not appointed, may not advise")
+    act(expert_user, "advise", critical=True, text="A systemic failure of the publication pipeline.")
+    assert review.stage == "long_term"
+    act(chair, "add_step", milestones="2027-03-01 Re-architect the pipeline")
+    passed_decision(session, "engage_mediator", "urgent-review", review.id)
+    act(chair, "engage_mediator", text="Remediation done, but the same delays came back in March.")
+    assert review.stage == "mediation"
+    assert service.get_review(session, mediator.principal(session), review.id).id == review.id
+    passed_decision(session, "engage_iap", "urgent-review", review.id)
+    act(chair, "engage_iap")
+    act(panelist, "iap_decision", finding="not_remediable", text="The breach cannot be remedied by the IFM.")
+    assert (review.stage, review.outcome) == ("closed", "iap_not_remediable")
+    assert service.escalation_eligible(review)
+    pub = session.scalar(select(Publication).where(Publication.kind == "iap-finding"))
+    assert pub.content["binds"] == ["DUG", "IFM"]
+    tags = [e.tag for e in repository.timeline(session, review.id)]
+    assert tags[0] == "urgent-review:opened" and tags[-1] == "urgent-review:iap-decision"
+    public = session.scalars(select(AuditEvent.tag).where(AuditEvent.public, AuditEvent.subject_type == "urgent-review"))
+    assert list(public) == ["urgent-review:iap-decision"]
+
+
+def test_not_systemic_advice_closes_the_review(session, make) -> None:  # type: ignore[no-untyped-def]
+    chair = make.user("dug_chair", "dug_member")
+    expert = make.user("expert")
+    c = chair.principal(session)
+    signal = service.propose(session, c, title="One-off outage", reasoning="A single long outage in October.",
+                             evidence="", now=NOW)
+    passed_decision(session, "determine_systemic_failure", "systemic-signal", signal.id)
+    passed_decision(session, "appoint_experts", "urgent-review", 1)
+    review = service.open_review(session, c, signal.id, title="Outage", now=NOW)
+    if review.id != 1:
+        passed_decision(session, "appoint_experts", "urgent-review", review.id)
+    steps = [(chair, "appoint_expert", {"name": "Ada", "expertise": "DNS", "user_email": expert.email}),
+             (chair, "start_root_cause", {}), (expert, "add_evidence", {"text": "Outage report"}),
+             (expert, "record_findings", {"text": "A single hardware failure."}),
+             (chair, "agree_remediation", {"milestones": "2026-12-01 Replace the disk"})]
+    for who, action, kw in steps:
+        service.act(session, who.principal(session), review.id, action, ActInput(**kw), NOW)
+    service.act(session, c, review.id, "complete_milestone", ActInput(milestone_id=review.milestones[0].id), NOW)
+    service.act(session, c, review.id, "request_advice", ActInput(), NOW)
+    service.act(session, expert.principal(session), review.id, "advise",
+                ActInput(critical=False, text="Not systemic: one disk, fixed."), NOW)
+    assert (review.stage, review.outcome) == ("closed", "not_systemic")
+    assert not service.escalation_eligible(review)
+    with pytest.raises(Conflict):
+        service.act(session, c, review.id, "engage_iap", ActInput(), NOW)
