@@ -1,0 +1,260 @@
+"""Disputes against a real database (SQLite and PostgreSQL): the ladder with injected time,
+compare-and-set, visibility in SQL, deadlines, calendar changes, notifications through the
+outbox and a real SMTP server.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from steward import worker
+from steward.accounts.principal import Principal
+from steward.config import get_settings
+from steward.db import new_session, session_scope
+from steward.disputes import domain, repository, service
+from steward.disputes.models import DisputeCase, DisputeTimelineEntry
+from steward.errors import Conflict, NotFound
+from steward.events import AuditEvent, Publication
+from steward.outbox import OutboxEmail
+
+T0 = datetime(2025, 11, 24, 18, 0, tzinfo=UTC)  # Monday 10:00 in Los Angeles
+
+
+class World:
+    def __init__(self, make: Any) -> None:
+        self.ifm_org = make.org("PTI", "ifm")
+        self.op_org = make.operator("Example Registry", tlds=(("example", "country-code"),))
+        self.other_org = make.operator("Other Registry", tlds=(("other", "generic"),))
+        self.users = {
+            "operator": make.user("operator_staff", org=self.op_org),
+            "ifm": make.user("ifm_staff", org=self.ifm_org),
+            "member": make.user("dug_member", org=self.other_org),
+            "chair": make.user("dug_chair", org=self.other_org),
+            "mediator": make.user("mediator"),
+            "panelist": make.user("iap_panelist"),
+            "recused": make.user("dug_member", org=self.op_org),
+            "recused_ifm": make.user("dug_member", org=self.ifm_org),
+            "other_operator": make.user("operator_staff", org=self.other_org),
+            "sysadmin": make.user("sysadmin"),
+            "auditor": make.user("auditor"),
+        }
+
+    def p(self, s: Any, who: str) -> Principal:
+        return self.users[who].principal(s)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def world(db_url: str, make: Any) -> World:
+    return World(make)
+
+
+FORM = service.ComplaintForm(
+    title="Slow NS publication", tlds=["example"], service_levels=["released→published 72 h"],
+    subject="service_level", what_happened="Nine days.", negotiation="Ticket 1234.",
+)
+
+
+def lodge(w: World, now: datetime = T0) -> int:
+    with session_scope() as s:
+        return service.open_case(s, w.p(s, "operator"), FORM, now=now).id
+
+
+def act(w: World, who: str, case_id: int, action: str, now: datetime, **kw: Any) -> DisputeCase:
+    with session_scope() as s:
+        row = service.act(s, w.p(s, who), case_id, service.ActionRequest(action=action, **kw), now=now)
+        s.expunge(row)
+        return row
+
+
+def test_ladder_to_not_remedied_with_injected_time(world: World) -> None:
+    w = world
+    cid = lodge(w)
+    row = act(w, "member", cid, "request_response", T0)
+    proof = domain.Deadline.from_dict(row.response_due or {})
+    # Monday 24 Nov 2025 + 10 working days, skipping Thanksgiving and the day after
+    assert proof.due.isoformat() == "2025-12-11T00:00:00-08:00"
+    assert row.next_due_at == proof.due
+    late = proof.due + timedelta(minutes=1)
+    act(w, "member", cid, "proceed_without_response", late)
+    act(w, "chair", cid, "engage_mediator", late, mediator_ids=[w.users["mediator"].id])
+    act(w, "member", cid, "file_dug_report", late, text="report")
+    act(w, "operator", cid, "agree_to_be_bound", late, text="we agree")
+    act(w, "mediator", cid, "declare_mediation_failed", late, text="failed")
+    act(w, "chair", cid, "engage_iap", late, panelist_ids=[w.users["panelist"].id])
+    row = act(w, "panelist", cid, "find_breach_remediable", late, text="breach")
+    assert row.remedy_due == late + timedelta(days=30)
+    with pytest.raises(Conflict, match="R-DSP-6"):
+        act(w, "chair", cid, "declare_not_remedied", late + timedelta(days=29))
+    row = act(w, "chair", cid, "declare_not_remedied", late + timedelta(days=30))
+    assert row.stage == "not_remedied"
+    with session_scope() as s:
+        found = service.published_findings(s)
+        assert found[0]["eligible_for_further_escalation"] is True
+        pubs = s.scalars(select(Publication).where(Publication.kind == "iap_finding")).all()
+        assert len(pubs) == 2  # the finding, then the outcome of the remedy period
+        assert all("Nine days" not in str(p.content) for p in pubs)
+        tags = [e.tag for e in s.scalars(select(AuditEvent).where(AuditEvent.subject_type == "dispute"))]
+        assert "dispute:lodged" in tags and "dispute:not_remedied" in tags
+
+
+def test_two_people_acting_at_once_exactly_one_wins(world: World) -> None:
+    w = world
+    cid = lodge(w)
+    s1, s2 = new_session(), new_session()
+    try:
+        row1 = service.act(s1, w.p(s1, "member"), cid, service.ActionRequest("request_response", version=1), now=T0)
+        assert row1.stage == "response_requested"
+        s1.commit()
+        with pytest.raises(Conflict, match="changed by someone else"):
+            service.act(s2, w.p(s2, "chair"), cid, service.ActionRequest("refuse", version=1, refusal_ground="policy", text="x"), now=T0)
+        s2.rollback()
+    finally:
+        s1.close()
+        s2.close()
+
+
+def test_compare_and_set_refuses_a_stale_writer(world: World) -> None:
+    cid = lodge(world)
+    with session_scope() as s:
+        assert repository.compare_and_set(s, cid, 1, {"stage": "response_requested"})
+    with session_scope() as s:
+        assert not repository.compare_and_set(s, cid, 1, {"stage": "refused"})
+        assert s.get(DisputeCase, cid).stage == "response_requested"
+
+
+def test_concurrent_threads_one_winner(world: World) -> None:
+    w = world
+    cid = lodge(w)
+    results: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def go(who: str) -> None:
+        s = new_session()
+        try:
+            barrier.wait()
+            service.act(s, w.p(s, who), cid, service.ActionRequest("request_response", version=1), now=T0)
+            s.commit()
+            results.append("won")
+        except Conflict:
+            s.rollback()
+            results.append("conflict")
+        finally:
+            s.close()
+
+    threads = [threading.Thread(target=go, args=(who,)) for who in ("member", "chair", "member", "chair")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["conflict", "conflict", "conflict", "won"]
+    with session_scope() as s:
+        entries = s.scalars(select(DisputeTimelineEntry).where(DisputeTimelineEntry.case_id == cid)).all()
+        assert [e.tag for e in entries] == ["dispute:lodged", "dispute:response_requested"]
+
+
+def test_sql_visibility_matches_the_domain_rule_for_every_role(world: World) -> None:
+    w = world
+    cid = lodge(w)
+    act(w, "member", cid, "request_response", T0)
+    with session_scope() as s:
+        row = s.get(DisputeCase, cid)
+        parties = repository.parties_of(s, row)
+        for who in w.users:
+            principal = w.p(s, who)
+            in_sql = repository.readable_case(s, principal, cid) is not None
+            in_domain = domain.can_see(service.viewer_of(principal), parties)
+            assert in_sql == in_domain, who
+        seen = {who for who in w.users if repository.readable_case(s, w.p(s, who), cid)}
+        assert seen == {"operator", "ifm", "member", "chair"}
+        with pytest.raises(NotFound):
+            service.get_case(s, w.p(s, "recused"), cid)
+
+
+def test_dug_does_not_see_direct_negotiation(world: World) -> None:
+    w = world
+    with session_scope() as s:
+        cid = service.open_case(s, w.p(s, "operator"), FORM, negotiate_first=True, now=T0).id
+    with session_scope() as s:
+        assert repository.readable_case(s, w.p(s, "member"), cid) is None
+        assert repository.readable_case(s, w.p(s, "ifm"), cid) is not None
+        row = s.get(DisputeCase, cid)
+        assert row.acknowledgement_due and row.answer_due
+
+
+def test_response_notices_are_sent_once_through_smtp_by_several_workers(world: World, smtp_server: Any) -> None:
+    w = world
+    cid = lodge(w)
+    row = act(w, "member", cid, "request_response", T0)
+    proof = domain.Deadline.from_dict(row.response_due or {})
+    with session_scope() as s:
+        for m in list(s.scalars(select(OutboxEmail))):
+            s.delete(m)
+    with session_scope() as s:
+        assert "0 notice" in service.run_deadlines(s, proof.remaining_at(3) - timedelta(seconds=1))
+    with session_scope() as s:
+        summary = service.run_deadlines(s, proof.remaining_at(3))
+    assert "4 notice(s)" in summary  # operator, IFM, two DUG members
+    with session_scope() as s:
+        assert "0 notice" in service.run_deadlines(s, proof.remaining_at(3) + timedelta(hours=1))
+    with session_scope() as s:
+        assert "4 notice(s)" in service.run_deadlines(s, proof.due)
+    settings = get_settings()
+    threads = [threading.Thread(target=worker.run_once, args=(settings, f"w{i}")) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    mine = [m for m in smtp_server.messages if str(m["Subject"]).startswith("[D-")]
+    subjects = sorted(str(m["Subject"]) for m in mine)
+    assert len(subjects) == 8
+    assert sum("Due soon" in x for x in subjects) == 4
+    assert sum("Overdue" in x for x in subjects) == 4
+    recipients = {str(m["To"]) for m in mine}
+    assert w.users["recused"].email not in recipients
+    assert w.users["other_operator"].email not in recipients
+
+
+def test_stage_changes_are_emailed_to_those_who_may_see(world: World) -> None:
+    w = world
+    cid = lodge(w)
+    with session_scope() as s:
+        to = sorted(m.to_address for m in s.scalars(select(OutboxEmail)))
+    expected = sorted(w.users[k].email for k in ("operator", "ifm", "member", "chair"))
+    assert to == expected
+
+
+def test_calendar_change_recomputes_open_deadlines_and_records_it(world: World, monkeypatch: Any) -> None:
+    w = world
+    cid = lodge(w)
+    row = act(w, "member", cid, "request_response", T0)
+    before = domain.Deadline.from_dict(row.response_due or {})
+    monkeypatch.setenv("STEWARD_WORKDAYS_CALENDAR", "GB-ENG")
+    monkeypatch.setenv("STEWARD_WORKDAYS_TIMEZONE", "Europe/London")
+    get_settings.cache_clear()
+    with session_scope() as s:
+        assert service.run_deadlines(s, T0).startswith("1 case(s) recomputed")
+    with session_scope() as s:
+        row = s.get(DisputeCase, cid)
+        after = domain.Deadline.from_dict(row.response_due or {})
+        assert after.calendar == "GB-ENG" and after.due < before.due
+        entry = s.scalars(select(DisputeTimelineEntry).where(DisputeTimelineEntry.tag == "dispute:deadlines_recomputed")).one()
+        assert "US-CA" in entry.note and "GB-ENG" in entry.note
+        assert row.version == 3
+    with session_scope() as s:
+        assert service.run_deadlines(s, T0).startswith("0 case(s) recomputed")
+
+
+def test_refused_action_changes_nothing(world: World) -> None:
+    w = world
+    cid = lodge(w)
+    with pytest.raises(Conflict, match="not possible"):
+        act(w, "chair", cid, "engage_iap", T0, panelist_ids=[w.users["panelist"].id])
+    with session_scope() as s:
+        row = s.get(DisputeCase, cid)
+        assert row.stage == "lodged" and row.version == 1
+        assert len(repository.timeline_of(s, cid)) == 1
