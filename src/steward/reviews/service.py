@@ -498,8 +498,9 @@ def stage_label(review: IprtReview) -> str:
 
 
 def remind_next_review(session: Session, now: datetime) -> str:
-    """Periodic task: remind IPRT managers of a review due soon or overdue, and of open
-    directions past their due date (idempotent per cycle and status)."""
+    """Periodic task: remind IPRT members and the DUG chair of a review due soon or overdue,
+    and the addressees of remedial directions past their due date (idempotent: one email per
+    cycle and status, and per overdue direction, for each recipient)."""
     from steward.accounts import repository as accounts_repo
 
     today = now.date()
@@ -523,4 +524,20 @@ def remind_next_review(session: Session, now: datetime) -> str:
                 key=f"review-due:{cycle.number}:{cycle.status.value}:{user.id}",
             ):
                 queued += 1
-    return f"{queued} review reminder(s) queued"
+    overdue = 0
+    for d in repo.open_directions(session):
+        if d.due_on is None or d.due_on >= today:
+            continue
+        role = Role.DUG_CHAIR if d.target == "dug" else Role.IFM_STAFF
+        for user in accounts_repo.users_with_role(session, role.value):
+            if user.active and enqueue_email(
+                session,
+                user.email,
+                f"[IPRT] Remedial direction to the {d.target.upper()} is overdue",
+                f"The IPRT directed the {d.target.upper()} to: {d.text}\n"
+                f"It was due on {d.due_on.isoformat()} and is not recorded as completed (R-IPRT-3).\n"
+                f"{get_settings().base_url}/reviews/{d.review_id}#directions\n",
+                key=f"direction-overdue:{d.id}:{user.id}",
+            ):
+                overdue += 1
+    return f"{queued} review reminder(s), {overdue} overdue direction reminder(s) queued"

@@ -266,7 +266,43 @@ def test_published_audit_is_linked_from_the_next_review_R_AUD_2(session: Session
 def test_review_reminder_when_due_soon(session: Session) -> None:
     user(session, "iprt@review.test", ["iprt_member"])
     now = datetime(2019, 9, 1, tzinfo=UTC)
-    assert reviews.remind_next_review(session, now) == "1 review reminder(s) queued"
-    assert reviews.remind_next_review(session, now) == "0 review reminder(s) queued"
+    assert reviews.remind_next_review(session, now) == (
+        "1 review reminder(s), 0 overdue direction reminder(s) queued"
+    )
+    assert reviews.remind_next_review(session, now) == (
+        "0 review reminder(s), 0 overdue direction reminder(s) queued"
+    )
     subject = session.scalars(select(OutboxEmail.subject)).one()
     assert subject == "[IPRT] Review 1 is due (2019-10-01)"
+
+
+def test_an_overdue_direction_reminds_its_addressee_once(session: Session) -> None:
+    actor = manager(session)
+    b = bodies(session)
+    review = reviews.convene(session, actor, today=CONVENED)
+    appoint_full_team(session, actor, review.id, b)
+    reviews.advance(session, actor, review.id, "terms_of_reference", today=CONVENED)
+    reviews.record_text(session, actor, review.id, "terms_of_reference", "Due process.")
+    reviews.advance(session, actor, review.id, "evidence_gathering", today=CONVENED)
+    reviews.record_text(session, actor, review.id, "draft_report", "Draft.")
+    reviews.advance(
+        session, actor, review.id, "draft_report", comment_closes=date(2020, 3, 1), today=CONVENED
+    )
+    reviews.add_direction(session, actor, review.id, "dug", "Publish minutes.", date(2020, 6, 30))
+    user(session, "chair@dug.test", ["dug_chair"])
+    user(session, "staff@ifm.test", ["ifm_staff"])
+    on_time = datetime(2020, 6, 30, tzinfo=UTC)
+    assert reviews.remind_next_review(session, on_time).endswith(
+        "0 overdue direction reminder(s) queued"
+    )
+    late = datetime(2020, 7, 1, tzinfo=UTC)
+    assert reviews.remind_next_review(session, late).endswith(
+        "1 overdue direction reminder(s) queued"
+    )
+    assert reviews.remind_next_review(session, late).endswith(
+        "0 overdue direction reminder(s) queued"
+    )
+    to = session.scalars(
+        select(OutboxEmail.to_address).where(OutboxEmail.subject.like("%direction%"))
+    ).all()
+    assert to == ["chair@dug.test"]
