@@ -60,6 +60,16 @@ def people(make: Any) -> People:
     return p
 
 
+def decide(kind: str, case_id: int) -> None:
+    """A passed DUG motion on the dispute (the vote itself is tested in governance)."""
+    from steward.db import session_scope, utcnow
+    from steward.governance.models import Motion
+
+    with session_scope() as s:
+        s.add(Motion(kind=kind, title=f"{kind} on dispute {case_id}", text="Decided.",
+                     subject_type="dispute", subject_id=str(case_id), state="passed", closed_at=utcnow()))
+
+
 def h(p: People, who: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {p.tokens[who]}"}
 
@@ -109,8 +119,14 @@ def test_whole_ladder_through_the_api(client: Any, people: People) -> None:
     assert att["sha256"] == __import__("hashlib").sha256(PDF).hexdigest()
     got = client.get(att["url"], headers=h(p, "operator"))
     assert got.status_code == 200 and got.content == PDF
+    undecided = act(client, p, "chair", case, "engage_mediator", mediator_ids=[p.mediator.id])
+    assert undecided.status_code == 409 and "DUG decision" in undecided.json()["detail"]
+    decide("instruct_ifm", case["id"])
+    decide("engage_mediator", case["id"])
+    decide("engage_iap", case["id"])
     case = ok(act(client, p, "chair", case, "issue_instruction", text="Publish within 24 h."))
     case = ok(act(client, p, "chair", case, "engage_mediator", mediator_ids=[p.mediator.id]))
+    assert "DUG decision #" in case["timeline"][-1]["note"]
     assert case["stage"] == "mediation" and case["mediators"][0]["id"] == p.mediator.id
     case = ok(act(client, p, "member", case, "file_dug_report", text="Our facilitation: ..."))
     case = ok(act(client, p, "ifm", case, "file_ifm_report", text="The IFM's view: ..."))
@@ -237,6 +253,7 @@ def test_engaged_mediator_and_panelist_then_see_it(client: Any, people: People) 
     case = lodge(client, p)
     case = ok(act(client, p, "member", case, "request_response"))
     case = ok(act(client, p, "ifm", case, "submit_response", text="r"))
+    decide("engage_mediator", case["id"])
     case = ok(act(client, p, "chair", case, "engage_mediator", mediator_ids=[p.mediator.id]))
     assert client.get(f"/api/v1/disputes/{case['id']}", headers=h(p, "mediator")).status_code == 200
     assert client.get(f"/api/v1/disputes/{case['id']}", headers=h(p, "idle_mediator")).status_code == 404

@@ -25,6 +25,7 @@ from steward.disputes.domain import (
     Actor,
     Case,
     CaseParties,
+    CaseRole,
     Complaint,
     DeadlineKind,
     DisputePolicy,
@@ -271,7 +272,15 @@ def case_facts(db: Session, principal: Principal, row: DisputeCase, now: datetim
         "documents": repository.documents_of(db, row.id),
         "timeline": repository.timeline_of(db, row.id),
         "eligible_for_further_escalation": case.eligible_for_further_escalation,
+        "decisions": _decisions(db, row.id) if CaseRole.DUG in rels else [],
+        "dug_decisions": DUG_DECISIONS,
     }
+
+
+def _decisions(db: Session, case_id: int) -> list[Any]:
+    from steward.governance import service as governance
+
+    return governance.decisions_for(db, "dispute", case_id)
 
 
 # --------------------------------------------------------------------------- writes
@@ -402,14 +411,34 @@ def act(
         _check_tlds(db, row.complainant_org_id, inp.complaint)
     before = to_domain(row)
     outcome = _apply(before, action, actor_of(principal, facts), inp)
+    decision = _require_dug_decision(db, action, row.id)
     if not repository.compare_and_set(db, row.id, expected, _columns(outcome.case)):
         raise Conflict(f"{row.reference} was changed by someone else at the same moment; reload and try again")
     db.expire(row)
     _sync_people(db, row.id, before, outcome.case, moment)
     row = repository.case_for_update(db, row.id) or row
     body = _complaint_text(outcome.case.complaint) if inp.complaint else req.text.strip()
-    _after(db, principal, row, outcome, before.stage, body, req.uploads, moment)
+    _after(db, principal, row, outcome, before.stage, body, req.uploads, moment, decision)
     return row
+
+
+# The DUG actions that, per the seed, the DUG as a body decides (steward.governance motions).
+DUG_DECISIONS: dict[Action, str] = {
+    Action.ISSUE_INSTRUCTION: "instruct_ifm",
+    Action.ENGAGE_MEDIATOR: "engage_mediator",
+    Action.ENGAGE_IAP: "engage_iap",
+}
+
+
+def _require_dug_decision(db: Session, action: Action, case_id: int) -> str:
+    """A passed DUG motion on this dispute authorising the action (R-DSP-3…5), else Conflict."""
+    kind = DUG_DECISIONS.get(action)
+    if kind is None:
+        return ""
+    from steward.governance import service as governance
+
+    motion = governance.require_decision(db, kind, "dispute", case_id)
+    return f"DUG decision #{motion.id}: {motion.title}"
 
 
 def _engaged_ids(db: Session, action: Action, req: ActionRequest) -> frozenset[int]:
@@ -454,6 +483,7 @@ def _after(
     body: str,
     uploads: list[Upload],
     now: datetime,
+    decision: str = "",
 ) -> None:
     """Document, timeline, audit event, publication and notifications for one action."""
     doc_id = None
@@ -480,6 +510,8 @@ def _after(
         note = f"IFM response due {outcome.case.response_due.due.isoformat()}"
     elif action is Action.FIND_BREACH_REMEDIABLE and outcome.case.remedy_due is not None:
         note = f"remedy due {outcome.case.remedy_due.isoformat()}"
+    if decision:
+        note = f"{decision}; {note}" if note else decision
     db.add(DisputeTimelineEntry(
         case_id=row.id, at=now, actor_id=principal.user_id, actor_label=_label(principal),
         tag=outcome.event, action=action.value, from_stage=from_stage.value,

@@ -59,6 +59,15 @@ FORM = service.ComplaintForm(
 )
 
 
+def decide(kind: str, case_id: int) -> None:
+    """A passed DUG motion on the dispute (the vote itself is tested in governance)."""
+    from steward.governance.models import Motion
+
+    with session_scope() as s:
+        s.add(Motion(kind=kind, title=f"{kind} on dispute {case_id}", text="Decided.",
+                     subject_type="dispute", subject_id=str(case_id), state="passed", closed_at=T0))
+
+
 def lodge(w: World, now: datetime = T0) -> int:
     with session_scope() as s:
         return service.open_case(s, w.p(s, "operator"), FORM, now=now).id
@@ -81,6 +90,10 @@ def test_ladder_to_not_remedied_with_injected_time(world: World) -> None:
     assert row.next_due_at == proof.due
     late = proof.due + timedelta(minutes=1)
     act(w, "member", cid, "proceed_without_response", late)
+    with pytest.raises(Conflict, match="needs a passed DUG decision"):
+        act(w, "chair", cid, "engage_mediator", late, mediator_ids=[w.users["mediator"].id])
+    decide("engage_mediator", cid)
+    decide("engage_iap", cid)
     act(w, "chair", cid, "engage_mediator", late, mediator_ids=[w.users["mediator"].id])
     act(w, "member", cid, "file_dug_report", late, text="report")
     act(w, "operator", cid, "agree_to_be_bound", late, text="we agree")
