@@ -1,0 +1,65 @@
+"""Systemic failures over HTTP (R-SYS-1, R-SYS-2): signals for the DUG only, urgent reviews hidden
+(404) from those the rules do not name, every step through pages and the API."""
+
+from __future__ import annotations
+
+from steward import db as dbmod
+from tests.integration.ballots.factories import passed_decision
+from tests.support import login, post_form
+
+
+def _h(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_proposal_signal_review_and_steps_through_pages(client, make):
+    chair = make.user("dug_chair", "dug_member")
+    expert = make.user("expert")
+    operator = make.user("operator_staff", org=make.operator())
+    login(client, chair)
+    r = post_form(client, "/systemic/signals", {"title": "Publication delays", "reasoning": "short", "evidence": ""})
+    assert r.status_code == 422 and "explain the proposal (at least 20 characters)" in r.text
+    r = post_form(client, "/systemic/signals", {
+        "title": "Publication delays", "reasoning": "Publication has taken over a week for many operators.",
+        "evidence": "dispute 3\nhttps://example.org/report"})
+    assert r.status_code == 303
+    signal_id = int(r.headers["location"].rsplit("/", 1)[1])
+    page = client.get(f"/systemic/signals/{signal_id}")
+    assert 'href="/disputes/3"' in page.text and 'href="https://example.org/report"' in page.text
+    refused = post_form(client, f"/systemic/signals/{signal_id}/review", {"title": "Publication delays"})
+    assert refused.status_code == 409 and "passed DUG decision" in refused.text
+    with dbmod.session_scope() as s:
+        passed_decision(s, "determine_systemic_failure", "systemic-signal", signal_id)
+    r = post_form(client, f"/systemic/signals/{signal_id}/review", {"title": "Publication delays"})
+    assert r.status_code == 303
+    review_id = int(r.headers["location"].rsplit("/", 1)[1])
+    with dbmod.session_scope() as s:
+        passed_decision(s, "appoint_experts", "urgent-review", review_id)
+    r = post_form(client, f"/systemic/reviews/{review_id}/act",
+                  {"action": "appoint_expert", "name": "Ada", "expertise": "DNS operations", "user_email": expert.email})
+    assert r.status_code == 303
+    r = post_form(client, f"/systemic/reviews/{review_id}/act", {"action": "agree_remediation", "milestones": "x"})
+    assert r.status_code == 409  # not possible at this stage
+    assert post_form(client, f"/systemic/reviews/{review_id}/act", {"action": "start_root_cause"}).status_code == 303
+    page = client.get(f"/systemic/reviews/{review_id}")
+    assert "Root-cause engagement with the IFM" in page.text and "Ada" in page.text
+
+    # the expert acts through the API; operators see neither signals nor reviews
+    token = make.token(expert)
+    client.cookies.clear()  # API clients carry a bearer token, not the browser's session
+    r = client.post(f"/api/v1/systemic/reviews/{review_id}/act", headers=_h(token),
+                    json={"action": "add_evidence", "text": "Queue metrics show starvation"})
+    assert r.status_code == 200 and "record_findings" in r.json()["actions"]
+    op = make.token(operator)
+    assert client.get(f"/api/v1/systemic/reviews/{review_id}", headers=_h(op)).status_code == 404
+    assert client.get("/api/v1/systemic/signals", headers=_h(op)).status_code == 403
+    assert client.get("/api/v1/systemic/reviews", headers=_h(op)).json() == []
+    assert client.get(f"/api/v1/systemic/reviews/{review_id}").status_code == 404
+
+
+def test_detection_via_api_is_idempotent(client, make):
+    chair = make.user("dug_chair", "dug_member")
+    token = make.token(chair)
+    first = client.post("/api/v1/systemic/detect", headers=_h(token))
+    assert first.status_code == 200 and first.json()["summary"] == "no new signal"
+    assert client.get("/api/v1/systemic/signals", headers=_h(token)).json() == []
