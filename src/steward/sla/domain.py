@@ -856,3 +856,21 @@ def check_review(
 def month_is_over(month: Month, now: datetime) -> bool:
     """A month can be reported on (published) only once it has ended, in UTC."""
     return now >= month.end
+
+
+def human_duration(value: float | None) -> str:
+    """A measured duration in seconds for people: ``6 s``, ``6 min 22 s``, ``19 h 51 min``,
+    ``3 d 7 h``; ``—`` without data."""
+    if value is None:
+        return "—"
+    total = round(value)
+    if total < 60:
+        return f"{value:g} s" if value < 10 and value != total else f"{total} s"
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
