@@ -97,7 +97,7 @@ def test_ingest_needs_an_ifm_token(client, make):
 
 
 def test_publish_then_public_report_json_csv_chart_and_dug_review(client, make):
-    ifm, token = setup_ifm(make)
+    _ifm, token = setup_ifm(make)
     auth = {"Authorization": f"Bearer {token}"}
     client.post("/api/v1/sla/events", content=EVENTS, headers=auth | {"content-type": "text/csv"})
     month = str(MONTH)
