@@ -234,7 +234,7 @@ def test_response_notices_are_sent_once_through_smtp_by_several_workers(world: W
 
 def test_stage_changes_are_emailed_to_those_who_may_see(world: World) -> None:
     w = world
-    cid = lodge(w)
+    lodge(w)
     with session_scope() as s:
         to = sorted(m.to_address for m in s.scalars(select(OutboxEmail)))
     expected = sorted(w.users[k].email for k in ("operator", "ifm", "member", "chair"))
