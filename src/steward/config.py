@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     systemic_consecutive_misses: int = Field(3, ge=1)
     systemic_extreme_gap_points: float = Field(20.0, gt=0, le=100)
     systemic_iap_remedy_days: int = Field(30, ge=1)
+    systemic_audit_min_severity: str = Field("minor", pattern="^(observation|minor|major|critical)$")
 
     # consent ballot (R-ESC-1): quorum and majority per chamber, fixed when a ballot opens
     ballot_quorum_percent: int = Field(50, ge=0, le=100)

@@ -336,14 +336,27 @@ def sla_signals(results: Iterable[MonthResult], t: Thresholds) -> list[Signal]:
     return signals
 
 
+AUDIT_SEVERITIES: tuple[str, ...] = ("observation", "minor", "major", "critical")
+
+
 @dataclass(frozen=True)
 class AuditFinding:
-    """A finding of a periodic audit (R-AUD-1/2)."""
+    """A finding of a periodic audit (R-AUD-1/2) with its severity (``AUDIT_SEVERITIES``)."""
 
     id: int
     audit_id: int
     title: str
     recorded_at: datetime
+    severity: str = "major"
+
+
+def audit_signals(findings: Iterable[AuditFinding], min_severity: str) -> list[Signal]:
+    """(c) Every audit finding at least as severe as ``min_severity`` is a signal."""
+    if min_severity not in AUDIT_SEVERITIES:
+        raise SystemicError(f"severity must be one of {', '.join(AUDIT_SEVERITIES)}", "audit_min_severity")
+    floor = AUDIT_SEVERITIES.index(min_severity)
+    return [audit_signal(f) for f in findings
+            if f.severity in AUDIT_SEVERITIES and AUDIT_SEVERITIES.index(f.severity) >= floor]
 
 
 def audit_signal(finding: AuditFinding) -> Signal:
@@ -351,7 +364,7 @@ def audit_signal(finding: AuditFinding) -> Signal:
     return Signal(
         kind=SignalKind.AUDIT_FINDING,
         key=f"audit_finding:{finding.id}",
-        summary=f"Audit #{finding.audit_id} finding: {finding.title}",
+        summary=f"Audit #{finding.audit_id} finding ({finding.severity}): {finding.title}",
         observed_at=finding.recorded_at,
         evidence=(
             Evidence(EvidenceKind.AUDIT_FINDING, f"{finding.audit_id}/{finding.id}", finding.title),

@@ -143,13 +143,14 @@ def sla_month_results(session: Session) -> list[tuple[str, str, float | None, fl
     return found
 
 
-def audit_findings(session: Session) -> list[tuple[int, int, str, datetime]]:
-    """(finding id, audit id, title, report submitted at) of every submitted audit report."""
+def audit_findings(session: Session) -> list[tuple[int, int, str, datetime, str]]:
+    """(finding id, audit id, title, report submitted at, severity) of every submitted report."""
     from steward.audits.models import Audit, AuditFinding
 
     rows = session.execute(
-        select(AuditFinding.id, AuditFinding.audit_id, AuditFinding.title, Audit.submitted_at)
+        select(AuditFinding.id, AuditFinding.audit_id, AuditFinding.title, Audit.submitted_at,
+               AuditFinding.severity)
         .join(Audit, Audit.id == AuditFinding.audit_id)
         .where(Audit.submitted_at.is_not(None))
     )
-    return [(f, a, t, at) for f, a, t, at in rows if at is not None]
+    return [(f, a, t, at, sev) for f, a, t, at, sev in rows if at is not None]

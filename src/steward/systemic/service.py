@@ -109,8 +109,13 @@ def detect(session: Session, now: datetime) -> str:
                                  ref=f"{month}/{metric}")
               for metric, month, compliance, target in repository.sla_month_results(session)]
     found += domain.sla_signals(months, t)
-    found += [domain.audit_signal(domain.AuditFinding(f, a, title, at))
-              for f, a, title, at in repository.audit_findings(session)]
+    try:
+        found += domain.audit_signals(
+            [domain.AuditFinding(f, a, title, at, severity)
+             for f, a, title, at, severity in repository.audit_findings(session)],
+            get_settings().systemic_audit_min_severity)
+    except SystemicError as err:
+        raise Invalid(f"setting STEWARD_SYSTEMIC_AUDIT_MIN_SEVERITY: {err.message}") from None
     known = repository.signal_keys(session)
     new = [s for s in found if s.key not in known]
     for s in new:

@@ -171,6 +171,14 @@ def test_sla_extreme_event_fires_at_the_gap_not_below_R_SYS_1() -> None:
 # ------------------------------------------------------------------ (c), (d)
 
 
+def test_audit_findings_fire_from_the_minimum_severity_R_SYS_1() -> None:
+    findings = [d.AuditFinding(i, 1, f"f{i}", NOW, sev) for i, sev in enumerate(d.AUDIT_SEVERITIES)]
+    assert [s.key for s in d.audit_signals(findings, "major")] == ["audit_finding:2", "audit_finding:3"]
+    assert len(d.audit_signals(findings, "observation")) == 4
+    with pytest.raises(SystemicError):
+        d.audit_signals(findings, "grave")
+
+
 def test_audit_finding_is_a_signal_with_links_R_SYS_1() -> None:
     s = d.audit_signal(d.AuditFinding(4, 2, "Change log gaps", NOW))
     assert s.kind is SignalKind.AUDIT_FINDING and s.key == "audit_finding:4"
