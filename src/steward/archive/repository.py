@@ -139,6 +139,16 @@ def seqs_for_sources(session: Session, kind: str, source_ids: Sequence[int]) -> 
     return {int(src): int(seq) for src, seq in rows if src is not None}
 
 
+def logged_sources(session: Session, kind: str) -> set[int]:
+    """Ids of the audit events (``kind='event'``) or publications already in the log."""
+    rows = session.scalars(
+        select(ArchiveEntry.source_id).where(
+            ArchiveEntry.kind == kind, ArchiveEntry.source_id.is_not(None)
+        )
+    )
+    return {int(r) for r in rows if r is not None}
+
+
 def entries_page(session: Session, start: int, limit: int) -> list[ArchiveEntry]:
     """Entries from ``start`` on, in log order."""
     return list(

@@ -197,6 +197,35 @@ def archive_record(session: Session, record: AuditEvent | Publication) -> int:
     return append_entries(session, [item])[0]
 
 
+def backfill(session: Session) -> int:
+    """Log audit events and publications recorded before the archive existed (in time order).
+
+    Run by ``steward init``; a no-op once everything is logged.
+    """
+    logged_events = repository.logged_sources(session, "event")
+    logged_publications = repository.logged_sources(session, "publication")
+    items: list[NewEntry] = []
+    for event in session.scalars(
+        select(AuditEvent).order_by(AuditEvent.occurred_at, AuditEvent.id)
+    ):
+        if event.id not in logged_events:
+            items.append(
+                NewEntry(
+                    "event", event.id, event.occurred_at, event_content(event), not event.public
+                )
+            )
+    for pub in session.scalars(
+        select(Publication).order_by(Publication.published_at, Publication.id)
+    ):
+        if pub.id not in logged_publications:
+            items.append(
+                NewEntry("publication", pub.id, pub.published_at, publication_content(pub))
+            )
+    items.sort(key=lambda i: i.recorded_at)
+    append_entries(session, items)
+    return len(items)
+
+
 # --- checkpoints --------------------------------------------------------------------
 
 

@@ -255,7 +255,7 @@ def test_tamper_rewriting_history_consistently_is_caught_by_the_signed_checkpoin
 
 
 def test_tamper_checkpoint_row_is_named(logged: Session) -> None:
-    _exec(logged, "UPDATE archive_checkpoint SET note = replace(note, 'A', 'B')")
+    _exec(logged, "UPDATE archive_checkpoint SET note = replace(note, '\n12\n', '\n13\n')")
     assert any(p.startswith("checkpoint of size 12") for p in _verify(logged))
 
 
