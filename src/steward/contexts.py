@@ -25,6 +25,8 @@ CONTEXTS: list[str] = [
     "disputes",
     "systemic",
     "ballots",
+    "archive",
+    "portal",
 ]
 
 
@@ -52,6 +54,8 @@ PERIODIC_TASKS: list[PeriodicTask] = [
     PeriodicTask("systemic-overdue", "steward.systemic.service:remind_due", 86400),
     PeriodicTask("ballots-close", "steward.ballots.service:close_due", 60),
     PeriodicTask("ballots-remind", "steward.ballots.service:remind_closing", 3600),
+    # last, so that a run's checkpoint covers what the tasks above recorded
+    PeriodicTask("archive-checkpoint", "steward.archive.service:checkpoint_task", 600),
 ]
 
 
