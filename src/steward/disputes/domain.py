@@ -1121,3 +1121,33 @@ def _content_matches(ctype: str, data: bytes) -> bool:
             return False
         return "\x00" not in text
     return data.startswith(_SIGNATURES[ctype])
+
+
+# --------------------------------------------------------------------------- diagram
+
+
+def ladder_mermaid() -> str:
+    """The ladder as a Mermaid state diagram, generated from :data:`TRANSITIONS`.
+
+    Withdrawal (from every open stage) and the agreement to be bound (a self-transition at
+    every stage before the IAP) are drawn once each, as notes, to keep the picture readable.
+    """
+    lines = ["stateDiagram-v2", "    direction TB"]
+    seen: set[tuple[Stage, Stage, Action]] = set()
+    for t in TRANSITIONS:
+        if t.action in (Action.WITHDRAW, Action.AGREE_TO_BE_BOUND):
+            continue
+        key = (t.source, t.target, t.action)
+        if key in seen:
+            continue
+        seen.add(key)
+        src = "[*]" if t.source is Stage.START else t.source.value
+        guard = f" [{t.guard_rule}]" if t.guard_rule else ""
+        lines.append(f"    {src} --> {t.target.value}: {t.action.value}{guard}")
+    for stage in sorted(CLOSED_STAGES, key=lambda s: list(Stage).index(s)):
+        lines.append(f"    {stage.value} --> [*]")
+    lines.append("    note right of lodged: withdraw (R-DSP-8) from every open stage → withdrawn")
+    lines.append(
+        "    note right of mediation_failed: agree_to_be_bound (R-DSP-5) at any stage before the IAP"
+    )
+    return "\n".join(lines)

@@ -516,3 +516,12 @@ def test_case_times_are_kept_as_given() -> None:
     case = case_at(Stage.LODGED)
     assert case.lodged_at == T0
     assert case.lodged_at.tzinfo is LA
+
+
+def test_the_diagram_in_the_docs_is_the_table() -> None:
+    from pathlib import Path
+
+    from steward.disputes.domain import ladder_mermaid
+
+    doc = Path(__file__).resolve().parents[3] / "docs" / "disputes.md"
+    assert f"```mermaid\n{ladder_mermaid()}\n```" in doc.read_text(encoding="utf-8")
