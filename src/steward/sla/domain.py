@@ -214,12 +214,15 @@ def format_duration(total_seconds: int) -> str:
 
 
 def describe_duration(total_seconds: int) -> str:
-    """A duration for people: ``60 s``, ``50 min``, ``72 h``, ``3 days`` (largest exact unit)."""
-    for size, unit in ((86_400, "days"), (3_600, "h"), (60, "min")):
-        if total_seconds >= size and total_seconds % size == 0:
-            count = total_seconds // size
-            return f"{count} {'day' if unit == 'days' and count == 1 else unit}"
-    return f"{total_seconds} s"
+    """A threshold for people, in the unit the real tables use: ``60 s``, ``10 min``, ``12 h``,
+    ``72 h``, ``5 days``."""
+    if total_seconds < 120 or total_seconds % 60:
+        return f"{total_seconds} s"
+    if total_seconds < 7200 or total_seconds % 3600:
+        return f"{total_seconds // 60} min"
+    if total_seconds <= 72 * 3600 or total_seconds % 86_400:
+        return f"{total_seconds // 3600} h"
+    return f"{total_seconds // 86_400} days"
 
 
 # --- catalogue ---------------------------------------------------------------------------

@@ -185,11 +185,13 @@ def test_parse_duration_refuses_what_it_cannot_read(text: str) -> None:
         parse_duration(text)
 
 
-def test_describe_duration_uses_the_largest_exact_unit() -> None:
-    assert describe_duration(60) == "1 min"
+def test_describe_duration_uses_the_units_of_the_real_table() -> None:
+    assert describe_duration(60) == "60 s"
     assert describe_duration(59) == "59 s"
+    assert describe_duration(600) == "10 min"
     assert describe_duration(3000) == "50 min"
     assert describe_duration(43200) == "12 h"
+    assert describe_duration(259200) == "72 h"
     assert describe_duration(432000) == "5 days"
 
 

@@ -113,3 +113,12 @@ def test_a_month_is_over_at_its_utc_end() -> None:
 
     assert not month_is_over(Month(2026, 10), datetime(2026, 10, 31, 23, 59, tzinfo=UTC))
     assert month_is_over(Month(2026, 10), datetime(2026, 11, 1, tzinfo=UTC))
+
+
+def test_human_duration() -> None:
+    from steward.sla.domain import human_duration
+
+    assert human_duration(None) == "—"
+    assert human_duration(6) == "6 s" and human_duration(1.5) == "1.5 s"
+    assert human_duration(382) == "6 min 22 s" and human_duration(3000) == "50 min"
+    assert human_duration(71510) == "19 h 51 min" and human_duration(284765) == "3 d 7 h"
