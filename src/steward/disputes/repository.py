@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, false, func, or_, select, true, update
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import User, UserRole
@@ -60,7 +60,7 @@ def visibility_clause(principal: Principal, ifm_orgs: frozenset[int]) -> object:
     if "ifm_staff" in roles:
         clauses.append(true())
     if roles & DUG_ROLES and (org is None or org not in ifm_orgs):
-        dug = DisputeCase.lodged_at.is_not(None)
+        dug: ColumnElement[bool] = DisputeCase.lodged_at.is_not(None)
         if org is not None:
             dug = and_(dug, DisputeCase.complainant_org_id != org)
         clauses.append(dug)
@@ -71,7 +71,7 @@ def visibility_clause(principal: Principal, ifm_orgs: frozenset[int]) -> object:
     return or_(*clauses) if clauses else false()  # type: ignore[arg-type]
 
 
-def readable_statement(session: Session, principal: Principal) -> Select[tuple[DisputeCase]]:
+def readable_statement(session: Session, principal: Principal) -> Select[DisputeCase]:
     """The one statement every person-facing read of cases starts from."""
     return select(DisputeCase).where(visibility_clause(principal, ifm_org_ids(session)))  # type: ignore[arg-type]
 

@@ -344,7 +344,7 @@ def open_case(
         opened_by_id=principal.user_id,
         opened_at=moment,
         version=1,
-        **values,  # type: ignore[arg-type]
+        **values,
     )
     db.add(row)
     db.flush()

@@ -5,24 +5,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from tests.unit.disputes.dispute_builders import (
-    ACTOR_FOR,
-    DUG_CHAIR,
-    DUG_MEMBER,
-    IFM,
-    LA,
-    LADDER_STEPS,
-    MEDIATOR,
-    OPERATOR,
-    PANELIST,
-    POLICY,
-    STRANGER,
-    T0,
-    case_at,
-    complaint,
-    inp,
-    walk,
-)
 
 from steward.disputes.domain import (
     CLOSED_STAGES,
@@ -52,6 +34,24 @@ from steward.disputes.domain import (
     validate_complaint,
 )
 from steward.workdays.domain import WorkdayCalendar
+from tests.unit.disputes.dispute_builders import (
+    ACTOR_FOR,
+    DUG_CHAIR,
+    DUG_MEMBER,
+    IFM,
+    LA,
+    LADDER_STEPS,
+    MEDIATOR,
+    OPERATOR,
+    PANELIST,
+    POLICY,
+    STRANGER,
+    T0,
+    case_at,
+    complaint,
+    inp,
+    walk,
+)
 
 EDGES = {(t.source, t.action) for t in TRANSITIONS}
 

@@ -18,15 +18,6 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
-from tests.unit.disputes.dispute_builders import (
-    ACTOR_FOR,
-    DUG_MEMBER,
-    POLICY,
-    STRANGER,
-    T0,
-    case_at,
-    complaint,
-)
 
 from steward.disputes.domain import (
     TRANSITIONS,
@@ -40,6 +31,15 @@ from steward.disputes.domain import (
     Subject,
     apply,
     transitions_from,
+)
+from tests.unit.disputes.dispute_builders import (
+    ACTOR_FOR,
+    DUG_MEMBER,
+    POLICY,
+    STRANGER,
+    T0,
+    case_at,
+    complaint,
 )
 
 EDGES = {(t.source, t.action, t.target) for t in TRANSITIONS}
