@@ -19,6 +19,7 @@ from steward.audits.schemas import (
     ReportIn,
 )
 from steward.authz import Permission
+from steward.governance.schemas import PathId
 from steward.web import CurrentPrincipal, DbSession, require
 
 router = APIRouter(prefix="/api/v1/audits", tags=["audits"])
@@ -72,7 +73,7 @@ def audits(db: DbSession, principal: CurrentPrincipal) -> list[AuditOut]:
 
 
 @router.get("/{audit_id}", response_model=AuditOut)
-def audit(audit_id: int, db: DbSession, principal: CurrentPrincipal) -> AuditOut:
+def audit(audit_id: PathId, db: DbSession, principal: CurrentPrincipal) -> AuditOut:
     return audit_out(service.get(db, audit_id), principal)
 
 
@@ -87,7 +88,7 @@ def commission(
 
 @router.post("/{audit_id}/report", response_model=AuditOut)
 def report(
-    audit_id: int,
+    audit_id: PathId,
     body: ReportIn,
     db: DbSession,
     principal: Principal = require(Permission.PERIODIC_AUDIT_REPORT),
@@ -100,7 +101,7 @@ def report(
 
 @router.post("/{audit_id}/publish", response_model=AuditOut)
 def publish(
-    audit_id: int,
+    audit_id: PathId,
     body: PublishIn,
     db: DbSession,
     principal: Principal = require(Permission.PERIODIC_AUDIT_MANAGE),
@@ -110,7 +111,7 @@ def publish(
 
 @router.post("/{audit_id}/feedback", response_model=FeedbackOut, status_code=201)
 def feedback(
-    audit_id: int, body: FeedbackIn, db: DbSession, principal: CurrentPrincipal
+    audit_id: PathId, body: FeedbackIn, db: DbSession, principal: CurrentPrincipal
 ) -> FeedbackOut:
     """Community feedback while the period is open (anyone, signed in or not)."""
     fb = service.add_feedback(db, principal, audit_id, body.author_name, body.text)
@@ -119,7 +120,7 @@ def feedback(
 
 @router.post("/{audit_id}/examination", response_model=AuditOut)
 def examine(
-    audit_id: int,
+    audit_id: PathId,
     body: ExamineIn,
     db: DbSession,
     principal: Principal = require(Permission.PERIODIC_AUDIT_MANAGE),

@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from steward.governance.schemas import RowId
+
 
 class CycleOut(BaseModel):
     number: int
@@ -16,9 +18,9 @@ class CycleOut(BaseModel):
 
 
 class CommissionIn(BaseModel):
-    firm_id: int
+    firm_id: RowId
     declaration: str = Field(description="The firm's declaration of independence from the IFM")
-    affiliated_organisation_ids: list[int] = Field(
+    affiliated_organisation_ids: list[RowId] = Field(
         default_factory=list, description="Organisations the firm declares it is affiliated with"
     )
     scope: str = ""

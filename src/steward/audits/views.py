@@ -14,6 +14,7 @@ from steward.audits.domain import feedback_open
 from steward.audits.service import SEVERITIES, FindingInput
 from steward.authz import Permission
 from steward.errors import Invalid, StewardError
+from steward.governance.schemas import PathId
 from steward.web import CurrentPrincipal, DbSession, render
 
 router = APIRouter(include_in_schema=False)
@@ -97,7 +98,9 @@ def _page(
 
 
 @router.get("/audits/{audit_id}")
-def audit(audit_id: int, request: Request, db: DbSession, principal: CurrentPrincipal) -> Response:
+def audit(
+    audit_id: PathId, request: Request, db: DbSession, principal: CurrentPrincipal
+) -> Response:
     return _page(request, db, principal, audit_id)
 
 
@@ -117,7 +120,7 @@ def _findings(text: str) -> list[FindingInput]:
 
 @router.post("/audits/{audit_id}/report")
 def report(
-    audit_id: int,
+    audit_id: PathId,
     request: Request,
     db: DbSession,
     principal: CurrentPrincipal,
@@ -135,7 +138,7 @@ def report(
 
 @router.post("/audits/{audit_id}/publish")
 def publish(
-    audit_id: int,
+    audit_id: PathId,
     request: Request,
     db: DbSession,
     principal: CurrentPrincipal,
@@ -152,7 +155,7 @@ def publish(
 
 @router.post("/audits/{audit_id}/feedback")
 def feedback(
-    audit_id: int,
+    audit_id: PathId,
     request: Request,
     db: DbSession,
     principal: CurrentPrincipal,
@@ -169,7 +172,7 @@ def feedback(
 
 @router.post("/audits/{audit_id}/examination")
 def examine(
-    audit_id: int,
+    audit_id: PathId,
     request: Request,
     db: DbSession,
     principal: CurrentPrincipal,

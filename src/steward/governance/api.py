@@ -22,6 +22,7 @@ from steward.governance.schemas import (
     MemberOut,
     MotionIn,
     MotionOut,
+    PathId,
     RosterOut,
     VoteIn,
     VoteOut,
@@ -124,7 +125,7 @@ def add_member(
 
 @router.patch("/members/{member_id}", response_model=MemberOut)
 def change_member(
-    member_id: int,
+    member_id: PathId,
     body: MemberChange,
     db: DbSession,
     principal: Principal = require(Permission.GOVERNANCE_MANAGE),
@@ -147,12 +148,12 @@ def propose(body: MotionIn, db: DbSession, principal: CurrentPrincipal) -> Motio
 
 
 @router.get("/motions/{motion_id}", response_model=MotionOut)
-def motion(motion_id: int, db: DbSession, principal: CurrentPrincipal) -> MotionOut:
+def motion(motion_id: PathId, db: DbSession, principal: CurrentPrincipal) -> MotionOut:
     return motion_out(service.readable_motion(db, principal, motion_id))
 
 
 @router.post("/motions/{motion_id}/votes", response_model=MotionOut, status_code=201)
-def vote(motion_id: int, body: VoteIn, db: DbSession, principal: CurrentPrincipal) -> MotionOut:
+def vote(motion_id: PathId, body: VoteIn, db: DbSession, principal: CurrentPrincipal) -> MotionOut:
     principal.require(Permission.MOTION_VOTE)
     service.cast_vote(db, principal, motion_id, body.choice)
     return motion_out(service.readable_motion(db, principal, motion_id))
@@ -160,7 +161,7 @@ def vote(motion_id: int, body: VoteIn, db: DbSession, principal: CurrentPrincipa
 
 @router.post("/motions/{motion_id}/comments", response_model=MotionOut, status_code=201)
 def comment(
-    motion_id: int, body: CommentIn, db: DbSession, principal: CurrentPrincipal
+    motion_id: PathId, body: CommentIn, db: DbSession, principal: CurrentPrincipal
 ) -> MotionOut:
     principal.require(Permission.MOTION_COMMENT)
     service.comment(db, principal, motion_id, body.text)
@@ -168,12 +169,12 @@ def comment(
 
 
 @router.post("/motions/{motion_id}/close", response_model=MotionOut)
-def close(motion_id: int, db: DbSession, principal: CurrentPrincipal) -> MotionOut:
+def close(motion_id: PathId, db: DbSession, principal: CurrentPrincipal) -> MotionOut:
     principal.require(Permission.MOTION_VOTE)
     return motion_out(service.close_motion(db, principal, motion_id))
 
 
 @router.post("/motions/{motion_id}/withdraw", response_model=MotionOut)
-def withdraw(motion_id: int, db: DbSession, principal: CurrentPrincipal) -> MotionOut:
+def withdraw(motion_id: PathId, db: DbSession, principal: CurrentPrincipal) -> MotionOut:
     principal.require(Permission.MOTION_PROPOSE)
     return motion_out(service.withdraw_motion(db, principal, motion_id))

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel, Field
+
+# database ids: bounded so an absurd number is a 422, not an integer overflow in the driver
+MAX_ID = 2**31 - 1
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class CharterIn(BaseModel):
@@ -27,14 +33,14 @@ class CharterOut(BaseModel):
 
 
 class MemberIn(BaseModel):
-    user_id: int
+    user_id: RowId
     seat: str = Field(description="voting | liaison")
     community: str = Field(description="cctld | gtld | technical")
     technical_experience: str
     term_start: date
     term_end: date | None = None
     is_chair: bool = False
-    organisation_id: int | None = Field(None, description="Defaults to the user's organisation")
+    organisation_id: RowId | None = Field(None, description="Defaults to the user's organisation")
 
 
 class MemberChange(BaseModel):
@@ -71,7 +77,7 @@ class MotionIn(BaseModel):
     text: str
     subject_type: str = Field("", max_length=40)
     subject_id: str = Field("", max_length=80)
-    party_organisation_ids: list[int] = Field(default_factory=list)
+    party_organisation_ids: list[RowId] = Field(default_factory=list)
     confidential: bool = False
 
 

@@ -14,6 +14,7 @@ from steward.authz import Permission
 from steward.errors import Invalid, NotFound, StewardError
 from steward.governance import repository, service
 from steward.governance.domain import MOTION_KIND_LABELS, CharterText, MotionKind, SeatKind
+from steward.governance.schemas import PathId
 from steward.registry import repository as registry_repo
 from steward.web import CurrentPrincipal, DbSession, render
 
@@ -60,7 +61,9 @@ def overview(request: Request, db: DbSession, principal: CurrentPrincipal) -> Re
 
 
 @router.get("/governance/charter/{version}")
-def charter(version: int, request: Request, db: DbSession, principal: CurrentPrincipal) -> Response:
+def charter(
+    version: PathId, request: Request, db: DbSession, principal: CurrentPrincipal
+) -> Response:
     c = repository.charter(db, version)
     if c is None:
         raise NotFound("No such charter version.")
@@ -155,7 +158,7 @@ def add_member(
 
 @router.post("/governance/members/{member_id}")
 def change_member(
-    member_id: int,
+    member_id: PathId,
     request: Request,
     db: DbSession,
     principal: CurrentPrincipal,
@@ -272,14 +275,14 @@ def _motion_page(
 
 @router.get("/governance/motions/{motion_id}")
 def motion(
-    motion_id: int, request: Request, db: DbSession, principal: CurrentPrincipal
+    motion_id: PathId, request: Request, db: DbSession, principal: CurrentPrincipal
 ) -> Response:
     return _motion_page(request, db, principal, motion_id)
 
 
 @router.post("/governance/motions/{motion_id}/vote")
 def vote(
-    motion_id: int,
+    motion_id: PathId,
     request: Request,
     db: DbSession,
     principal: CurrentPrincipal,
@@ -296,7 +299,7 @@ def vote(
 
 @router.post("/governance/motions/{motion_id}/comment")
 def comment(
-    motion_id: int,
+    motion_id: PathId,
     request: Request,
     db: DbSession,
     principal: CurrentPrincipal,
@@ -312,7 +315,9 @@ def comment(
 
 
 @router.post("/governance/motions/{motion_id}/close")
-def close(motion_id: int, request: Request, db: DbSession, principal: CurrentPrincipal) -> Response:
+def close(
+    motion_id: PathId, request: Request, db: DbSession, principal: CurrentPrincipal
+) -> Response:
     principal.require(Permission.MOTION_VOTE)
     try:
         service.close_motion(db, principal, motion_id)
@@ -324,7 +329,7 @@ def close(motion_id: int, request: Request, db: DbSession, principal: CurrentPri
 
 @router.post("/governance/motions/{motion_id}/withdraw")
 def withdraw(
-    motion_id: int, request: Request, db: DbSession, principal: CurrentPrincipal
+    motion_id: PathId, request: Request, db: DbSession, principal: CurrentPrincipal
 ) -> Response:
     principal.require(Permission.MOTION_PROPOSE)
     try:

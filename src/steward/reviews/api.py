@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from steward.accounts.principal import Principal
 from steward.authz import Permission
+from steward.governance.schemas import PathId
 from steward.reviews import repository, service
 from steward.reviews.models import IprtDirection, IprtReview
 from steward.reviews.schemas import (
@@ -108,7 +109,7 @@ def reviews(db: DbSession) -> list[ReviewOut]:
 
 
 @router.get("/{review_id}", response_model=ReviewOut)
-def review(review_id: int, db: DbSession) -> ReviewOut:
+def review(review_id: PathId, db: DbSession) -> ReviewOut:
     return review_out(service.get(db, review_id))
 
 
@@ -121,7 +122,7 @@ def convene(
 
 @router.post("/{review_id}/members", response_model=ReviewOut, status_code=201)
 def appoint(
-    review_id: int,
+    review_id: PathId,
     body: AppointIn,
     db: DbSession,
     principal: Principal = require(Permission.REVIEW_MANAGE),
@@ -132,8 +133,8 @@ def appoint(
 
 @router.delete("/{review_id}/members/{member_id}", response_model=ReviewOut)
 def remove(
-    review_id: int,
-    member_id: int,
+    review_id: PathId,
+    member_id: PathId,
     db: DbSession,
     principal: Principal = require(Permission.REVIEW_MANAGE),
 ) -> ReviewOut:
@@ -143,7 +144,7 @@ def remove(
 
 @router.post("/{review_id}/texts", response_model=ReviewOut)
 def record_text(
-    review_id: int,
+    review_id: PathId,
     body: TextIn,
     db: DbSession,
     principal: Principal = require(Permission.REVIEW_MANAGE),
@@ -153,7 +154,7 @@ def record_text(
 
 @router.post("/{review_id}/stage", response_model=ReviewOut)
 def advance(
-    review_id: int,
+    review_id: PathId,
     body: AdvanceIn,
     db: DbSession,
     principal: Principal = require(Permission.REVIEW_MANAGE),
@@ -165,7 +166,7 @@ def advance(
 
 @router.post("/{review_id}/findings", response_model=FindingOut, status_code=201)
 def finding(
-    review_id: int,
+    review_id: PathId,
     body: FindingIn,
     db: DbSession,
     principal: Principal = require(Permission.REVIEW_MANAGE),
@@ -176,7 +177,7 @@ def finding(
 
 @router.post("/{review_id}/directions", response_model=DirectionOut, status_code=201)
 def direction(
-    review_id: int,
+    review_id: PathId,
     body: DirectionIn,
     db: DbSession,
     principal: Principal = require(Permission.REVIEW_MANAGE),
@@ -188,7 +189,7 @@ def direction(
 
 @router.post("/directions/{direction_id}/complete", response_model=DirectionOut)
 def complete(
-    direction_id: int, body: CompleteIn, db: DbSession, principal: CurrentPrincipal
+    direction_id: PathId, body: CompleteIn, db: DbSession, principal: CurrentPrincipal
 ) -> DirectionOut:
     """The addressee (DUG chair for the DUG, IFM staff for the IFM) or the IPRT records completion."""
     if principal.is_anonymous:
@@ -198,7 +199,7 @@ def complete(
 
 @router.post("/{review_id}/comments", response_model=CommentOut, status_code=201)
 def comment(
-    review_id: int, body: CommentIn, db: DbSession, principal: CurrentPrincipal
+    review_id: PathId, body: CommentIn, db: DbSession, principal: CurrentPrincipal
 ) -> CommentOut:
     """Public comment on the draft report while its comment period is open."""
     c = service.add_public_comment(db, principal, review_id, body.author_name, body.text)

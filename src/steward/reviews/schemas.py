@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from steward.governance.schemas import RowId
+
 
 class CycleOut(BaseModel):
     number: int
@@ -25,7 +27,7 @@ class AppointIn(BaseModel):
         description="registry_customer | gac | alac | ssac | rssac | ietf | other"
     )
     email: str | None = Field(None, max_length=320)
-    organisation_id: int | None = None
+    organisation_id: RowId | None = None
 
 
 class TextIn(BaseModel):

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from steward.accounts.principal import Principal
 from steward.authz import Permission
 from steward.errors import Invalid, StewardError
+from steward.governance.schemas import PathId
 from steward.registry import repository as registry_repo
 from steward.reviews import repository, service
 from steward.reviews.domain import (
@@ -107,14 +108,14 @@ def _page(
 
 @router.get("/reviews/{review_id}")
 def review(
-    review_id: int, request: Request, db: DbSession, principal: CurrentPrincipal
+    review_id: PathId, request: Request, db: DbSession, principal: CurrentPrincipal
 ) -> Response:
     return _page(request, db, principal, review_id)
 
 
 @router.post("/reviews/{review_id}/members")
 def appoint(
-    review_id: int,
+    review_id: PathId,
     request: Request,
     db: DbSession,
     principal: CurrentPrincipal,
@@ -148,7 +149,11 @@ def appoint(
 
 @router.post("/reviews/{review_id}/members/{member_id}/remove")
 def remove(
-    review_id: int, member_id: int, request: Request, db: DbSession, principal: CurrentPrincipal
+    review_id: PathId,
+    member_id: PathId,
+    request: Request,
+    db: DbSession,
+    principal: CurrentPrincipal,
 ) -> Response:
     principal.require(Permission.REVIEW_MANAGE)
     try:
@@ -161,7 +166,7 @@ def remove(
 
 @router.post("/reviews/{review_id}/texts")
 def record_text(
-    review_id: int,
+    review_id: PathId,
     request: Request,
     db: DbSession,
     principal: CurrentPrincipal,
@@ -179,7 +184,7 @@ def record_text(
 
 @router.post("/reviews/{review_id}/stage")
 def advance(
-    review_id: int,
+    review_id: PathId,
     request: Request,
     db: DbSession,
     principal: CurrentPrincipal,
@@ -203,7 +208,7 @@ def advance(
 
 @router.post("/reviews/{review_id}/findings")
 def finding(
-    review_id: int,
+    review_id: PathId,
     request: Request,
     db: DbSession,
     principal: CurrentPrincipal,
@@ -221,7 +226,7 @@ def finding(
 
 @router.post("/reviews/{review_id}/directions")
 def direction(
-    review_id: int,
+    review_id: PathId,
     request: Request,
     db: DbSession,
     principal: CurrentPrincipal,
@@ -242,8 +247,8 @@ def direction(
 
 @router.post("/reviews/{review_id}/directions/{direction_id}/complete")
 def complete(
-    review_id: int,
-    direction_id: int,
+    review_id: PathId,
+    direction_id: PathId,
     request: Request,
     db: DbSession,
     principal: CurrentPrincipal,
@@ -261,7 +266,7 @@ def complete(
 
 @router.post("/reviews/{review_id}/comments")
 def comment(
-    review_id: int,
+    review_id: PathId,
     request: Request,
     db: DbSession,
     principal: CurrentPrincipal,
