@@ -240,12 +240,31 @@ def test_confidentiality_from_outside_every_role_every_route(client: Any, people
         assert "SECRET-RESPONSE" not in r.text and case["reference"] not in r.text, url
 
 
-def test_pages_hide_the_case_from_strangers(client: Any, people: People, make: Any) -> None:
-    case = lodge(client, people)
-    login(client, people.sysadmin)
-    assert client.get(f"/disputes/{case['id']}").status_code == 404
-    assert case["reference"] not in client.get("/disputes").text
-    assert case["reference"] not in client.get("/disputes/board").text
+def test_pages_show_the_case_only_to_those_the_rules_name(client: Any, people: People) -> None:
+    p = people
+    case = lodge(client, p)
+    pdf = base64.b64encode(PDF).decode()
+    case = ok(act(client, p, "operator", case, "agree_to_be_bound", text="We agree.",
+                  attachments=[{"filename": "a.pdf", "content_type": "application/pdf", "content_base64": pdf}]))
+    cid, ref = case["id"], case["reference"]
+    att = case["documents"][-1]["attachments"][0]["id"]
+    for who in SEES + BLIND:
+        client.cookies.clear()
+        login(client, getattr(p, who))
+        page = client.get(f"/disputes/{cid}")
+        listing = client.get("/disputes").text + client.get("/disputes/board").text
+        search = client.get(f"/disputes?q={ref}").text
+        download = client.get(f"/disputes/{cid}/attachments/{att}")
+        if who in SEES:
+            assert page.status_code == 200 and ref in listing and download.status_code == 200, who
+            assert "Open (1)" in search, who
+            continue
+        assert "Open (0)" in search and "Closed and archived (0)" in search, who
+        assert page.status_code == 404, who
+        assert ref not in listing and "DS update" not in listing, who
+        assert download.status_code == 404, who
+        assert post_form(client, f"/disputes/{cid}/act", {"action": "withdraw", "text": "x"}).status_code == 404
+        assert post_form(client, f"/disputes/{cid}/disclose").status_code == 404, who
 
 
 def test_engaged_mediator_and_panelist_then_see_it(client: Any, people: People) -> None:

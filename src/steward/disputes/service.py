@@ -519,8 +519,7 @@ def _after(
     ))
     record_event(
         db, outcome.event, actor=principal, subject_type="dispute", subject_id=row.id,
-        data={"reference": row.reference, "action": action.value, "from": from_stage.value,
-              "to": to_stage.value},
+        data={"action": action.value, "from": from_stage.value, "to": to_stage.value},
     )
     if action in (Action.FIND_NO_BREACH, Action.FIND_BREACH_REMEDIABLE,
                   Action.FIND_BREACH_NOT_REMEDIABLE, Action.CONFIRM_REMEDY,
@@ -593,7 +592,8 @@ def consent_to_disclosure(db: Session, principal: Principal, case_id: int, now: 
         note=f"{party.value} consents to disclosure" + ("; the record is now public" if disclosed else ""),
     ))
     record_event(db, tag, actor=principal, subject_type="dispute", subject_id=row.id,
-                 data={"reference": row.reference, "party": party.value}, public=disclosed)
+                 data={"party": party.value, **({"reference": row.reference} if disclosed else {})},
+                 public=disclosed)
     if disclosed:
         record_publication(
             db, "dispute", f"Dispute {row.reference} disclosed by both parties: {row.title}",
