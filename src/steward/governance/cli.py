@@ -127,3 +127,53 @@ def motions(
         for m in service.list_motions(db, Principal.anonymous(), state):
             table.add_row(str(m.id), m.title, m.kind, m.state, m.result_rule)
     console.print(table)
+
+
+@app.command("seat")
+def seat(
+    email: Annotated[str, typer.Argument(help="Email of the person to seat")],
+    as_: Annotated[str, typer.Option("--as", help="Email of the acting DUG chair or sysadmin")],
+    experience: Annotated[str, typer.Option(help="Relevant technical experience (R-DUG-2)")],
+    term_start: Annotated[str, typer.Option(help="First day of the term, YYYY-MM-DD")],
+    seat_kind: Annotated[str, typer.Option("--seat", help="voting or liaison")] = "voting",
+    community: Annotated[str, typer.Option(help="cctld, gtld or technical")] = "cctld",
+    term_end: Annotated[str | None, typer.Option(help="Last day of the term")] = None,
+    chair: Annotated[bool, typer.Option("--chair", help="Appoint as chair")] = False,
+) -> None:
+    """Seat a member; the composition rules are checked (R-DUG-2)."""
+    from steward.accounts import repository as accounts_repo
+
+    with fail_on_error(), session_scope() as db:
+        actor = acting_as(db, as_)
+        user = accounts_repo.user_by_email(db, email.strip().lower())
+        if user is None:
+            raise Invalid(f"No account {email}.", field="email")
+        service.add_member(
+            db,
+            actor,
+            user_id=user.id,
+            seat=seat_kind,
+            community=community,
+            technical_experience=experience,
+            term_start=_day(term_start),
+            term_end=_day(term_end) if term_end else None,
+            is_chair=chair,
+        )
+        issues = [i.message for i in service.roster_status(db, service.today_utc()).issues]
+    console.print(f"{email} seated.")
+    for issue in issues:
+        console.print(f"  [yellow]![/yellow] {issue}")
+
+
+@app.command("motion")
+def motion(motion_id: int) -> None:
+    """A public motion: its votes and the rule that decided it."""
+    with fail_on_error(), session_scope() as db:
+        m = service.readable_motion(db, Principal.anonymous(), motion_id)
+        console.print(f"[b]#{m.id} {m.title}[/b] ({m.kind}) — {m.state}")
+        table = Table("member", "vote")
+        for v in m.votes:
+            table.add_row(v.member.name, v.choice)
+        console.print(table)
+        if m.result_rule:
+            console.print(m.result_rule)

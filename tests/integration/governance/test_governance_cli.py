@@ -71,6 +71,51 @@ def test_roster_schedules_and_charter_from_the_cli(tmp_path, configure) -> None:
     )
     assert "Charter version 1 adopted." in adopted.output
     assert "2026-01-01" in run("governance", "charters").output
+    assert (
+        run(
+            "user",
+            "add",
+            "m@dug.test",
+            "--name",
+            "Member",
+            "--role",
+            "dug_member",
+            "--password",
+            "long-enough-pass",
+        ).exit_code
+        == 0
+    )
+    seated = run(
+        "governance",
+        "seat",
+        "m@dug.test",
+        "--as",
+        "chair@dug.test",
+        "--experience",
+        "Runs DNSSEC signing",
+        "--term-start",
+        "2026-01-01",
+        "--chair",
+    )
+    assert (
+        "m@dug.test seated." in seated.output and "1 of 8 voting seats are filled" in seated.output
+    )
+    no_experience = runner.invoke(
+        app,
+        [
+            "governance",
+            "seat",
+            "chair@dug.test",
+            "--as",
+            "chair@dug.test",
+            "--experience",
+            " ",
+            "--term-start",
+            "2026-01-01",
+        ],
+    )
+    assert no_experience.exit_code == 1 and "technical_experience" in no_experience.output
+    assert "No such motion." in runner.invoke(app, ["governance", "motion", "1"]).output
     reviews = json.loads(run("reviews", "schedule", "--json").output)
     assert reviews[0] == {"number": 1, "due": "2019-10-01", "status": "overdue", "review": None}
     audits = json.loads(run("audits", "schedule", "--json").output)
