@@ -18,8 +18,9 @@ from steward.sla import domain, service
 from steward.sla.service import EventFileInvalid
 
 NAME = "sla"
-app = typer.Typer(help="Service levels: catalogue, IFM performance data, monthly reports.",
-                  no_args_is_help=True)  # fmt: skip
+app = typer.Typer(
+    help="Service levels: catalogue, IFM performance data, monthly reports.", no_args_is_help=True
+)
 catalogue_app = typer.Typer(help="The versioned SLA catalogue (R-SLA-1).", no_args_is_help=True)
 app.add_typer(catalogue_app, name="catalogue")
 console = Console()
@@ -44,8 +45,10 @@ def catalogue_load(
         text = _read(file).decode("utf-8", "replace")
         with session_scope() as db:
             version = service.load_catalogue(db, None, text, cause=cause)
-    console.print(f"Loaded catalogue version {version.version} ({len(version.metrics)} metrics), "
-                  f"effective {version.effective.isoformat()}.")  # fmt: skip
+    console.print(
+        f"Loaded catalogue version {version.version} ({len(version.metrics)} metrics), "
+        f"effective {version.effective.isoformat()}."
+    )
 
 
 @catalogue_app.command("export")
@@ -72,12 +75,19 @@ def catalogue_show() -> None:
         versions = service.catalogue_versions(db)
     for version in versions:
         title = f"Version {version.version}, effective {version.effective.isoformat()}"
-        table = Table("id", "category", "phase", "from → to", "channel", "type", "threshold",
-                      "target", title=title, caption=version.cause or "")  # fmt: skip
+        table = Table(title=title, caption=version.cause or "")
+        for column in ("id", "category", "from → to", "channel", "type", "threshold", "target"):
+            table.add_column(column, overflow="fold")
         for m in version.metrics:
-            table.add_row(m.id, m.category.value, m.phase, f"{m.start.value} → {m.end.value}",
-                          m.channel.value if m.channel else "", m.type.value, m.threshold_text,
-                          m.target_text)  # fmt: skip
+            table.add_row(
+                m.id,
+                m.category.value,
+                f"{m.start.value} → {m.end.value}",
+                m.channel.value if m.channel else "any",
+                m.type.value,
+                m.threshold_text,
+                m.target_text,
+            )
         console.print(table)
 
 
@@ -102,9 +112,13 @@ def ingest(
                         task, description="Storing events", total=len(parsed.rows), completed=0
                     )
                     result = service.ingest(
-                        db, None, parsed, source=file.name, fmt=fmt,
+                        db,
+                        None,
+                        parsed,
+                        source=file.name,
+                        fmt=fmt,
                         progress=lambda done, total: bar.update(task, completed=done, total=total),
-                    )  # fmt: skip
+                    )
             except EventFileInvalid as exc:
                 bar.stop()
                 for error in exc.errors:
@@ -148,21 +162,27 @@ def report(
         typer.echo(domain.report_csv(data, names), nl=False)
         return
     summary = data["summary"]
-    table = Table("metric", "count", "met", "compliance", "target", "result", "median", "p95",
-                  title=f"IFM performance {data['month']} (catalogue version "
-                  f"{data['catalogue_version']})")  # fmt: skip
+    title = f"IFM performance {data['month']} (catalogue version {data['catalogue_version']})"
+    table = Table(title=title)
+    for column in ("metric", "count", "met", "compliance", "target", "result", "median", "p95"):
+        table.add_column(column, overflow="fold")
     for m in data["metrics"]:
         colour = {"met": "green", "missed": "red"}.get(m["result"], "dim")
         table.add_row(
-            m["id"], str(m["count"]), str(m["met"]),
-            "—" if m["compliance"] is None else f"{m['compliance']:.2f}%", f"{m['target']}%",
+            m["id"],
+            str(m["count"]),
+            str(m["met"]),
+            "—" if m["compliance"] is None else f"{m['compliance']:.2f}%",
+            f"{m['target']}%",
             f"[{colour}]{m['result']}[/{colour}]",
-            "—" if m["median_s"] is None else f"{m['median_s']} s",
-            "—" if m["p95_s"] is None else f"{m['p95_s']} s",
-        )  # fmt: skip
+            domain.human_duration(m["median_s"]),
+            domain.human_duration(m["p95_s"]),
+        )
     console.print(table)
-    console.print(f"{summary['met']} of {summary['with_data']} thresholds met "
-                  f"({summary['total']} in the catalogue): {data.get('rating', '')}")  # fmt: skip
+    console.print(
+        f"{summary['met']} of {summary['with_data']} thresholds met "
+        f"({summary['total']} in the catalogue): {data.get('rating', '')}"
+    )
     if data.get("open_over"):
         console.print(f"Open, already over: {len(data['open_over'])} request(s)")
         for item in data["open_over"][:20]:
@@ -205,8 +225,14 @@ def simulate(
     with out.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["request_id", "tld", "category", "channel", "event", "occurred_at"])
-        for row in generate(months, seed, now=utcnow(), tlds=tlds, scale=scale,
-                            first=_month(first) if first else None):  # fmt: skip
+        for row in generate(
+            months,
+            seed,
+            now=utcnow(),
+            tlds=tlds,
+            scale=scale,
+            first=_month(first) if first else None,
+        ):
             writer.writerow(format_row(row))
             count += 1
     console.print(f"Wrote {count} events of {months} months to {out}.")
