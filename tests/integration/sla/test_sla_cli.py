@@ -98,9 +98,9 @@ def test_catalogue_show_export_and_load(tmp_path, configure):
         .replace("effective = 2016-10-01", "effective = 2027-01-01")
     )
     bad = tmp_path / "bad.toml"
-    bad.write_text(text.replace('threshold = "72h"', 'threshold = "three days"'))
+    bad.write_text(text.replace('threshold = "50min"', 'threshold = "fifty minutes"'))
     refused = runner.invoke(app, ["sla", "catalogue", "load", str(bad)])
-    assert refused.exit_code == 1 and "(cat1-publication).threshold" in refused.output
+    assert refused.exit_code == 1 and "(cat1-tech-check).threshold" in refused.output
     good = tmp_path / "v2.toml"
     good.write_text(text)
     loaded = run("sla", "catalogue", "load", str(good), "--cause", "Audit 2026 (R-AUD-2)")
