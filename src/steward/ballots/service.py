@@ -243,9 +243,10 @@ def cast_vote(
     except IntegrityError:
         raise Conflict("another vote for your organisation was being recorded at the same moment; "
                        "vote again") from None
-    # the audit trail records that a vote was cast, never the choice
-    record_event(session, "ballot:vote-cast", actor=actor, subject_type="ballot", subject_id=ballot.id,
-                 data={"organisation": org_id, "chambers": sorted(receipts), "changed": changed})
+    # No audit event per vote: the choice must stay secret, and even who voted when is nobody
+    # else's business before the close. The vote row keeps who cast it and when; at the close the
+    # receipt tree, whose root the public "ballot:closed" event carries into the archive, commits
+    # to every counted vote.
     return VoteReceipt(ballot.id, code, receipts, changed, now)
 
 

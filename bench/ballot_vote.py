@@ -1,0 +1,219 @@
+"""Benchmark: a consent ballot (R-ESC-1) with the 1,400-odd operators of the real root zone
+snapshot, every one voting through the HTTP API with 50 concurrent clients; then close and tally.
+
+    .venv/bin/python bench/ballot_vote.py [--clients 50] [--database-url sqlite:///…]
+
+Reports votes per second, p50/p99 vote latency, and the time to close and tally (the receipt
+Merkle tree included). The baseline, measured in the same run against the same server, is a read
+of the ballot (GET /api/v1/ballots/{id}, same clients): the vote's latency is reported as a ratio
+of it. Goals (issue 7): p99 vote latency under 100 ms on SQLite; close and tally under 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+TLD_CSV = REPO.parent / "shared" / "data" / "root-zone-db" / "tld.csv"
+CLIENTS = 50
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+def setup() -> dict[str, Any]:
+    """Import the root zone, one operator-staff user with an API token per operator, the DUG
+    chair, and an urgent review eligible for the Further Escalation Options with the DUG's
+    decision to proceed."""
+    from steward import db as dbmod
+    from steward.accounts import domain as accounts_domain
+    from steward.accounts.models import ApiToken, User, UserRole
+    from steward.contexts import load_models
+    from steward.governance.models import Motion
+    from steward.registry import repository as registry_repository
+    from steward.registry import service as registry
+    from steward.systemic.models import Review, Signal
+
+    load_models()
+    dbmod.Base.metadata.create_all(dbmod.get_engine())
+    now = dbmod.utcnow()
+    with dbmod.session_scope() as s:
+        registry.import_root_zone(s, None, TLD_CSV.read_text(encoding="utf-8-sig"))
+        electors = [org for org, ch in registry_repository.operator_chambers(s).items() if ch]
+        tokens: list[str] = []
+        for org_id in electors:
+            user = User(email=f"voter{org_id}@bench.example", name=f"Voter {org_id}", password_hash="!",
+                        organisation_id=org_id)
+            user.roles = [UserRole(role="operator_staff")]
+            s.add(user)
+            s.flush()
+            token = accounts_domain.new_api_token()
+            s.add(ApiToken(user_id=user.id, name="bench", prefix=token[:8], token_hash=accounts_domain.hash_token(token)))
+            tokens.append(token)
+        chair = User(email="chair@bench.example", name="Chair", password_hash="!")
+        chair.roles = [UserRole(role="dug_chair"), UserRole(role="dug_member")]
+        s.add(chair)
+        s.flush()
+        chair_token = accounts_domain.new_api_token()
+        s.add(ApiToken(user_id=chair.id, name="bench", prefix=chair_token[:8],
+                       token_hash=accounts_domain.hash_token(chair_token)))
+        signal = Signal(kind="proposal", key="proposal:bench", summary="Bench", observed_at=now, detected_at=now,
+                        state="review")
+        s.add(signal)
+        s.flush()
+        review = Review(title="Bench review", signal_id=signal.id, stage="closed", outcome="iap_not_remediable",
+                        iap_finding="not_remediable", opened_at=now, closed_at=now)
+        s.add(review)
+        s.flush()
+        s.add(Motion(kind="proceed_further_escalation", title="Bench", text="Bench", subject_type="urgent_review",
+                     subject_id=str(review.id), state="passed", closed_at=now))
+        review_id = review.id
+    return {"tokens": tokens, "chair_token": chair_token, "review_id": review_id}
+
+
+def serve(port: int) -> Any:
+    import uvicorn
+
+    from steward.app import create_app
+
+    app = create_app()
+
+    async def widen_threadpool() -> None:
+        # Sync endpoints run on anyio's thread pool (40 threads by default). On SQLite every
+        # transaction takes the write lock at BEGIN; with more concurrent requests than threads,
+        # waiting requests can occupy every thread while the lock holder waits for one to commit.
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = max(100, 2 * CLIENTS)
+
+    app.router.on_startup.append(widen_threadpool)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    return server
+
+
+def run_clients(base: str, jobs: list[tuple[str, str, dict[str, Any] | None, str]], clients: int) -> tuple[list[float], float]:
+    """Run (method, path, json, token) jobs on ``clients`` concurrent HTTP clients; return each
+    request's latency (s) and the wall time. Any non-2xx answer stops the bench."""
+    import httpx
+
+    local = threading.local()
+
+    def one(job: tuple[str, str, dict[str, Any] | None, str]) -> float:
+        if not hasattr(local, "client"):
+            local.client = httpx.Client(base_url=base, timeout=30)
+        method, path, body, token = job
+        t0 = time.perf_counter()
+        r = local.client.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
+        elapsed = time.perf_counter() - t0
+        if r.status_code >= 300:
+            raise SystemExit(f"{method} {path}: {r.status_code} {r.text[:300]}")
+        return elapsed
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        latencies = list(pool.map(one, jobs))
+    return latencies, time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--database-url", default="", help="default: a fresh SQLite file in a temp folder")
+    args = parser.parse_args()
+    global CLIENTS
+    CLIENTS = args.clients
+    tmp = tempfile.mkdtemp(prefix="steward-bench-ballot-")
+    os.environ["STEWARD_DATA_DIR"] = tmp
+    if args.database_url:
+        os.environ["STEWARD_DATABASE_URL"] = args.database_url
+    os.environ.setdefault("STEWARD_ENVIRONMENT", "development")
+
+    import httpx
+
+    from steward import db as dbmod
+    from steward.ballots.models import Ballot
+    from steward.config import get_settings
+
+    t0 = time.perf_counter()
+    data = setup()
+    print(f"setup: {len(data['tokens'])} electors from {TLD_CSV.name} in {time.perf_counter() - t0:.1f} s "
+          f"({get_settings().database_url.split(':')[0]})")
+    port = _free_port()
+    server = serve(port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        closes = (dbmod.utcnow() + timedelta(days=7)).isoformat()
+        r = httpx.post(f"{base}/api/v1/ballots", headers={"Authorization": f"Bearer {data['chair_token']}"},
+                       json={"matter_type": "urgent_review", "matter_id": data["review_id"],
+                             "option": "golden_bylaw", "closes_at": closes}, timeout=120)
+        if r.status_code != 201:
+            raise SystemExit(f"open: {r.status_code} {r.text[:300]}")
+        ballot = r.json()
+        bid = ballot["id"]
+        print(f"ballot #{bid}: electorate {ballot['electorate']}")
+
+        reads = [("GET", f"/api/v1/ballots/{bid}", None, t) for t in data["tokens"]]
+        read_lat, read_wall = run_clients(base, reads, args.clients)
+        choices = ["yes", "yes", "no", "abstain"]
+        votes = [("POST", f"/api/v1/ballots/{bid}/vote", {"choice": choices[i % 4]}, t)
+                 for i, t in enumerate(data["tokens"])]
+        vote_lat, vote_wall = run_clients(base, votes, args.clients)
+
+        with dbmod.session_scope() as s:
+            b = s.get(Ballot, bid)
+            assert b is not None
+            shift = b.closes_at - dbmod.utcnow() + timedelta(seconds=1)
+            b.opens_at -= shift
+            b.closes_at -= shift
+        t0 = time.perf_counter()
+        r = httpx.post(f"{base}/api/v1/ballots/{bid}/close",
+                       headers={"Authorization": f"Bearer {data['chair_token']}"}, timeout=120)
+        close_s = time.perf_counter() - t0
+        if r.status_code != 200:
+            raise SystemExit(f"close: {r.status_code} {r.text[:300]}")
+        result = r.json()["result"]
+    finally:
+        server.should_exit = True
+
+    p50, p99 = _percentile(vote_lat, 50), _percentile(vote_lat, 99)
+    b50, b99 = _percentile(read_lat, 50), _percentile(read_lat, 99)
+    counted = sum(c["cast"] for c in result["tally"]["chambers"])
+    print(f"baseline read : {len(read_lat)} requests, {len(read_lat) / read_wall:7.0f} req/s, "
+          f"p50 {b50 * 1000:6.1f} ms, p99 {b99 * 1000:6.1f} ms")
+    print(f"votes         : {len(vote_lat)} requests, {len(vote_lat) / vote_wall:7.0f} votes/s, "
+          f"p50 {p50 * 1000:6.1f} ms, p99 {p99 * 1000:6.1f} ms, mean {statistics.fmean(vote_lat) * 1000:.1f} ms")
+    print(f"vote/read     : p50 ×{p50 / b50:.2f}, p99 ×{p99 / b99:.2f}")
+    print(f"close + tally : {close_s * 1000:.0f} ms for {counted} chamber votes, "
+          f"{result['receipt_tree']['size']} receipts (root {result['receipt_tree']['root_hex'][:16]}…)")
+    ok_p99, ok_close = p99 < 0.100, close_s < 1.0
+    print(f"goal p99 < 100 ms: {'met' if ok_p99 else 'MISSED'}; goal tally < 1 s: {'met' if ok_close else 'MISSED'}")
+    expected = ballot["electorate"]["cctld"] + ballot["electorate"]["gtld"]
+    if counted != expected:
+        sys.exit(f"the tally counted {counted} chamber votes, {expected} were cast")
+
+if __name__ == "__main__":
+    main()
