@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from steward.accounts.principal import Principal
@@ -31,6 +32,9 @@ from steward.errors import Invalid, Unauthenticated
 from steward.web import CurrentPrincipal, DbSession
 
 router = APIRouter(prefix="/api/v1/disputes", tags=["disputes"])
+
+CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+AttachmentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def summary(db: DbSession, row: DisputeCase, now: datetime, names: dict[int, str]) -> CaseSummary:
@@ -138,12 +142,12 @@ def findings(db: DbSession) -> list[FindingOut]:
 
 
 @router.get("/{case_id}", response_model=CaseOut)
-def get_case(case_id: int, db: DbSession, principal: CurrentPrincipal) -> CaseOut:
+def get_case(case_id: CaseId, db: DbSession, principal: CurrentPrincipal) -> CaseOut:
     return case_out(db, principal, service.get_case(db, principal, case_id))
 
 
 @router.post("/{case_id}/actions/{action}", response_model=CaseOut)
-def act(case_id: int, action: str, body: ActionIn, db: DbSession, principal: CurrentPrincipal) -> CaseOut:
+def act(case_id: CaseId, action: str, body: ActionIn, db: DbSession, principal: CurrentPrincipal) -> CaseOut:
     """Take ``action`` (see ``available_actions`` on the case). 409 if the case moved on meanwhile."""
     uploads = []
     for i, a in enumerate(body.attachments):
@@ -163,14 +167,14 @@ def act(case_id: int, action: str, body: ActionIn, db: DbSession, principal: Cur
 
 
 @router.post("/{case_id}/disclosure", response_model=CaseOut)
-def disclose(case_id: int, db: DbSession, principal: CurrentPrincipal) -> CaseOut:
+def disclose(case_id: CaseId, db: DbSession, principal: CurrentPrincipal) -> CaseOut:
     """Record your party's consent to disclosure; with both parties' consent the case is public."""
     row = service.consent_to_disclosure(db, principal, case_id)
     return case_out(db, principal, row)
 
 
 @router.get("/{case_id}/attachments/{attachment_id}")
-def download(case_id: int, attachment_id: int, db: DbSession, principal: CurrentPrincipal) -> Response:
+def download(case_id: CaseId, attachment_id: AttachmentId, db: DbSession, principal: CurrentPrincipal) -> Response:
     att = service.attachment(db, principal, case_id, attachment_id)
     return Response(
         att.data, media_type=att.content_type,

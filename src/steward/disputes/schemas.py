@@ -3,42 +3,49 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 
 class ComplaintIn(BaseModel):
     title: str = Field(max_length=300, description="A short title")
-    tlds: list[str] = Field(description="A-labels of the TLDs concerned (your own)")
-    service_levels: list[str] = Field(default_factory=list, description="Service levels concerned")
+    tlds: list[Annotated[str, Field(max_length=70)]] = Field(
+        max_length=50, description="A-labels of the TLDs concerned (your own)"
+    )
+    service_levels: list[Annotated[str, Field(max_length=300)]] = Field(
+        default_factory=list, max_length=50, description="Service levels concerned"
+    )
     subject: str = Field(
         "service_level",
         description="service_level, performance; delegation, redelegation and policy are refused (R-DSP-1)",
     )
-    what_happened: str
-    negotiation: str = Field("", description="The direct negotiation tried with the IFM (R-DSP-2)")
+    what_happened: str = Field(max_length=100_000)
+    negotiation: str = Field(
+        "", max_length=100_000, description="The direct negotiation tried with the IFM (R-DSP-2)"
+    )
     negotiate_first: bool = Field(
         False, description="Open direct negotiation with the IFM instead of lodging with the DUG"
     )
 
 
 class AttachmentIn(BaseModel):
-    filename: str
-    content_type: str
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
     content_base64: str
 
 
 class ActionIn(BaseModel):
     version: int | None = Field(
-        None, description="The case version you acted on; a stale version answers 409"
+        None, ge=1, le=2**31 - 1, description="The case version you acted on; a stale version answers 409"
     )
-    text: str = Field("", description="The document or reason this action records")
+    text: str = Field("", max_length=100_000, description="The document or reason this action records")
     refusal_ground: str | None = Field(None, description="delegation, redelegation or policy")
-    mediator_ids: list[int] = Field(default_factory=list)
-    panelist_ids: list[int] = Field(default_factory=list)
-    remedial_action_index: int | None = None
+    mediator_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(default_factory=list, max_length=10)
+    panelist_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(default_factory=list, max_length=10)
+    remedial_action_index: int | None = Field(None, ge=0, le=10_000)
     complaint: ComplaintIn | None = Field(None, description="For 'escalate' from negotiation")
-    attachments: list[AttachmentIn] = Field(default_factory=list)
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
 
 
 class DayOut(BaseModel):

@@ -49,6 +49,7 @@ from steward.outbox import enqueue_email
 from steward.registry.models import Organisation, Tld
 from steward.workdays.domain import CalendarError, Deadline, WorkdayCalendar
 
+MAX_ID = 2**31 - 1
 PARTY_ROLES = ("operator_staff", "ifm_staff", "dug_member", "dug_chair", "dug_liaison",
                "mediator", "iap_panelist")  # fmt: skip
 
@@ -221,6 +222,8 @@ def _domain_errors(exc: domain.DisputeError) -> Exception:
 
 def get_case(db: Session, principal: Principal, case_id: int) -> DisputeCase:
     """A case the principal may see; 404 for everyone else (R-DSP-7)."""
+    if not 1 <= case_id <= MAX_ID:
+        raise NotFound(f"no dispute {case_id}")
     row = repository.readable_case(db, principal, case_id)
     if row is None:
         raise NotFound(f"no dispute {case_id}")
@@ -448,6 +451,8 @@ def _engaged_ids(db: Session, action: Action, req: ActionRequest) -> frozenset[i
         ids, role, fld = req.panelist_ids, "iap_panelist", "panelist_ids"
     else:
         return frozenset()
+    if any(not 1 <= i <= MAX_ID for i in ids):
+        raise Invalid("no such user", field=fld)
     for user in repository.users_by_ids(db, list(ids)):
         if role not in user.role_set or not user.active:
             raise Invalid(f"{user.name} is not an active {role.replace('_', ' ')}", field=fld)
@@ -563,6 +568,8 @@ def _attach(db: Session, doc: DisputeDocument, upload: Upload) -> DisputeAttachm
 def attachment(db: Session, principal: Principal, case_id: int, attachment_id: int) -> DisputeAttachment:
     """A file of a case the principal may see (404 otherwise)."""
     get_case(db, principal, case_id)
+    if not 1 <= attachment_id <= MAX_ID:
+        raise NotFound(f"no attachment {attachment_id}")
     att = repository.attachment_of(db, case_id, attachment_id)
     if att is None:
         raise NotFound(f"no attachment {attachment_id}")
