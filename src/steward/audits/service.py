@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import User
@@ -113,7 +114,11 @@ def commission(
         commissioned_on=today,
         stage=Stage.commissioned.value,
     )
-    repo.add(session, audit)
+    try:
+        with session.begin_nested():
+            repo.add(session, audit)
+    except IntegrityError:
+        raise Conflict(f"Audit {nxt.number} was commissioned by someone else; reload.") from None
     record_event(
         session,
         "audit:commissioned",

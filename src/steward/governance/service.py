@@ -14,6 +14,7 @@ from datetime import date, datetime
 from fractions import Fraction
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import User
@@ -435,11 +436,22 @@ def propose_motion(
 
 
 def readable_motion(
-    session: Session, principal: Principal, motion_id: int, today: date | None = None
+    session: Session,
+    principal: Principal,
+    motion_id: int,
+    today: date | None = None,
+    *,
+    for_update: bool = False,
 ) -> DugMotion:
-    """A motion the viewer may see, or 404 (confidential motions hide from the recused)."""
+    """A motion the viewer may see, or 404 (confidential motions hide from the recused).
+
+    ``for_update`` locks the row (PostgreSQL) so that a vote and the close that counts the
+    votes cannot interleave; SQLite already serialises writers.
+    """
     member = serving_member(session, principal, today or today_utc())
     stmt = repo.readable_motions(member, principal.organisation_id).where(DugMotion.id == motion_id)
+    if for_update:
+        stmt = stmt.with_for_update(of=DugMotion)
     motion = session.scalar(stmt)
     if motion is None:
         raise NotFound("No such motion.")
@@ -463,7 +475,7 @@ def cast_vote(
 ) -> DugVote:
     """Record the actor's vote; liaisons and recused members are refused (R-DUG-2, R-DUG-3)."""
     today = today or today_utc()
-    motion = readable_motion(session, actor, motion_id, today)
+    motion = readable_motion(session, actor, motion_id, today, for_update=True)
     if motion.state != MotionState.open.value:
         raise Conflict("This motion is closed.")
     try:
@@ -483,8 +495,11 @@ def cast_vote(
     except GovernanceError as err:
         raise Forbidden(err.message) from None
     vote = DugVote(motion_id=motion.id, member_id=row.id, choice=ch.value)
-    session.add(vote)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(vote)
+    except IntegrityError:
+        raise Conflict(f"{row.name} has already voted on this motion.") from None
     session.refresh(motion)
     record_event(
         session,
@@ -610,7 +625,7 @@ def close_motion(
 ) -> DugMotion:
     """The chair closes the vote; the tally decides and states the rule that decided it."""
     today = today or today_utc()
-    motion = readable_motion(session, actor, motion_id, today)
+    motion = readable_motion(session, actor, motion_id, today, for_update=True)
     row = serving_member(session, actor, today)
     if row is None or not row.is_chair:
         raise Forbidden("Only the DUG chair closes a vote.")
@@ -624,7 +639,7 @@ def withdraw_motion(
 ) -> DugMotion:
     """The proposer or the chair withdraws an open motion."""
     today = today or today_utc()
-    motion = readable_motion(session, actor, motion_id, today)
+    motion = readable_motion(session, actor, motion_id, today, for_update=True)
     row = serving_member(session, actor, today)
     if row is None or not (row.is_chair or motion.proposed_by_id == actor.user_id):
         raise Forbidden("Only the proposer or the chair withdraws a motion.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import User
@@ -148,8 +149,11 @@ def convene(
         convened_on=today,
         convened_by_id=actor.user_id,
     )
-    session.add(review)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(review)
+    except IntegrityError:
+        raise Conflict(f"Review {nxt.number} was convened by someone else; reload.") from None
     published = [(a.id, a.published_on) for a in audits_repo.published_audits(session)]
     for audit_id in informing_audits(published, today):
         review.audit_links.append(IprtReviewAudit(review_id=review.id, audit_id=audit_id))
@@ -212,8 +216,12 @@ def appoint(
         constituency=c.value,
         appointed_on=today,
     )
-    review.members.append(member)
-    session.flush()
+    try:
+        with session.begin_nested():
+            review.members.append(member)
+    except IntegrityError:
+        review.members.remove(member)
+        raise Conflict(f"{new.name} was appointed by someone else; reload.") from None
     record_event(
         session,
         "review:member_appointed",
