@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from steward.accounts.models import User, UserRole
 from steward.accounts.principal import Principal
-from steward.disputes.domain import DUG_ROLES, OPEN_STAGES, CaseParties, CaseRole, Stage
+from steward.disputes.domain import CLOSED_STAGES, DUG_ROLES, OPEN_STAGES, CaseParties, CaseRole, Stage
 from steward.disputes.models import (
     DisputeAttachment,
     DisputeCase,
@@ -123,10 +123,17 @@ def case_for_update(session: Session, case_id: int) -> DisputeCase | None:
 def compare_and_set(
     session: Session, case_id: int, expected_version: int, values: dict[str, object]
 ) -> bool:
-    """UPDATE the case only if nobody changed it since ``expected_version``; True if we won."""
+    """UPDATE the case only if nobody changed it since ``expected_version``; True if we won.
+
+    A closed (archived) case is never updated, whatever the caller thinks (R-DSP-9).
+    """
     result = session.execute(
         update(DisputeCase)
-        .where(DisputeCase.id == case_id, DisputeCase.version == expected_version)
+        .where(
+            DisputeCase.id == case_id,
+            DisputeCase.version == expected_version,
+            DisputeCase.stage.not_in([s.value for s in CLOSED_STAGES]),
+        )
         .values(**values, version=expected_version + 1)
         .execution_options(synchronize_session=False)
     )

@@ -271,3 +271,17 @@ def test_refused_action_changes_nothing(world: World) -> None:
         row = s.get(DisputeCase, cid)
         assert row.stage == "lodged" and row.version == 1
         assert len(repository.timeline_of(s, cid)) == 1
+
+
+def test_the_database_layer_never_updates_an_archived_case(world: World) -> None:
+    """R-DSP-9, belt and braces: even a writer that skipped the domain cannot alter it."""
+    w = world
+    with session_scope() as s:
+        form = service.ComplaintForm(**{**FORM.__dict__, "subject": "policy"})
+        row = service.open_case(s, w.p(s, "operator"), form, now=T0)
+        cid, version = row.id, row.version
+        assert row.stage == "refused"
+    with session_scope() as s:
+        assert not repository.compare_and_set(s, cid, version, {"stage": "lodged"})
+    with session_scope() as s:
+        assert s.get(DisputeCase, cid).stage == "refused"
