@@ -14,7 +14,14 @@ from sqlalchemy.orm import Session
 
 from steward.accounts.models import User, UserRole
 from steward.accounts.principal import Principal
-from steward.disputes.domain import CLOSED_STAGES, DUG_ROLES, OPEN_STAGES, CaseParties, CaseRole, Stage
+from steward.disputes.domain import (
+    CLOSED_STAGES,
+    DUG_ROLES,
+    OPEN_STAGES,
+    CaseParties,
+    CaseRole,
+    Stage,
+)
 from steward.disputes.models import (
     DisputeAttachment,
     DisputeCase,
