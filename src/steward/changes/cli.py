@@ -115,7 +115,7 @@ def revise(
         )
         version = service.revise_plan(db, principal, plan_id, data, note=note)
         text = service.diff(db, principal, plan_id, version.number - 1, version.number).unified()
-    console.print(text, markup=False, highlight=False)
+    typer.echo(text)
 
 
 @app.command("show")
@@ -156,7 +156,7 @@ def diff(plan_id: int, old: int, new: int) -> None:
     """Print the differences between two published versions."""
     with fail_on_error(), session_scope() as db:
         text = service.diff(db, Principal.anonymous(), plan_id, old, new).unified()
-    console.print(text or "The two versions say the same thing.", markup=False, highlight=False)
+    typer.echo(text or "The two versions say the same thing.")
 
 
 @app.command("publish")

@@ -12,46 +12,43 @@ from steward.authz import Role
 from steward.changes import service
 from steward.db import utcnow
 
-ALGORITHM = """The IFM proposes to roll the root zone's DNSSEC signing algorithm from RSA/SHA-256
-(algorithm 8) to ECDSA P-256 with SHA-256 (algorithm 13), as the root KSK rollover of 2018 did
-for the key itself. This is an operational and technical change that is not the result of a
-policy process: the DUG agrees the plan on behalf of the TLD registry operators.
+ALGORITHM = (
+    "The IFM proposes to roll the root zone's DNSSEC signing algorithm from RSA/SHA-256 (algorithm 8) to ECDSA P-256 with SHA-256 (algorithm 13), as the root KSK rollover of 2018 did for the key itself. This is an operational and technical change that is not the result of a policy process: the DUG agrees the plan on behalf of the TLD registry operators.\n"
+    '\n'
+    '## Scope\n'
+    "The root zone's ZSK and KSK. TLD operators' own keys are not affected, but operators that validate the root (resolvers they run) must support algorithm 13.\n"
+    '\n'
+    '## Phases\n'
+    "1. Publish the new algorithm's keys alongside the old ones (double signature).\n"
+    '2. Sign with both algorithms for one full KSK period.\n'
+    '3. Withdraw algorithm 8.\n'
+    '\n'
+    '## Fallback\n'
+    'At any phase the IFM can return to the previous one within 24 hours.\n'
+    '\n'
+    '## Communication\n'
+    "Each phase is announced 90 days ahead on the IFM's lists and in this system.\n"
+)
 
-## Scope
-The root zone's ZSK and KSK. TLD operators' own keys are not affected, but operators that
-validate the root (resolvers they run) must support algorithm 13.
+HINTS = (
+    'The IFM will publish the root hints file also in a signed, machine-readable format.\n'
+    '\n'
+    '## What changes\n'
+    'A new file next to the existing named.root, with a detached signature.\n'
+    '\n'
+    '## What does not change\n'
+    'The existing file, its location and its content stay as they are.\n'
+)
 
-## Phases
-1. Publish the new algorithm's keys alongside the old ones (double signature).
-2. Sign with both algorithms for one full KSK period.
-3. Withdraw algorithm 8.
-
-## Fallback
-At any phase the IFM can return to the previous one within 24 hours.
-
-## Communication
-Each phase is announced 90 days ahead on the IFM's lists and in this system.
-"""
-
-HINTS = """The IFM will publish the root hints file also in a signed, machine-readable format.
-
-## What changes
-A new file next to the existing named.root, with a detached signature.
-
-## What does not change
-The existing file, its location and its content stay as they are.
-"""
-
-EMAIL_POLICY = """Following the adoption of a consensus policy by the GNSO, the IFM will require
-an additional technical contact confirmation for gTLD transfers. The policy and its adoption are
-outside the DUG's scope; this plan records how the IFM implements it.
-
-## Implementation
-The confirmation step is added to the transfer workflow.
-
-## Dates
-The step applies to requests received after the effective date.
-"""
+EMAIL_POLICY = (
+    "Following the adoption of a consensus policy by the GNSO, the IFM will require an additional technical contact confirmation for gTLD transfers. The policy and its adoption are outside the DUG's scope; this plan records how the IFM implements it.\n"
+    '\n'
+    '## Implementation\n'
+    'The confirmation step is added to the transfer workflow.\n'
+    '\n'
+    '## Dates\n'
+    'The step applies to requests received after the effective date.\n'
+)
 
 
 def _principal(ctx: Any, role: Role) -> Principal:

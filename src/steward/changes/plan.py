@@ -313,7 +313,7 @@ def diff_versions(
         hunk = _HUNK_RE.match(raw)
         if hunk:
             old_no, new_no = int(hunk.group(1)), int(hunk.group(2))
-            lines.append(DiffLine("hunk", raw))
+            lines.append(DiffLine("hunk", raw, old=old_no, new=new_no))
         elif raw.startswith("+"):
             lines.append(DiffLine("added", raw[1:], new=new_no))
             new_no += 1

@@ -145,6 +145,7 @@ def _plan_context(
         "disposition_labels": {d.value: d.label for d in Disposition},
         "is_latest": version.number == versions[-1].number,
         "decisions": service.dug_decisions(db, plan.id),
+        "headings": {s.anchor: s.heading for s in service.sections_of(version)},
         "can_propose": principal.has(Permission.MOTION_PROPOSE),
     }
 
