@@ -1,8 +1,9 @@
 """Service levels: catalogue versions, the IFM's event data, published reports and DUG reviews.
 
-The event table is built for bulk ingest and fast monthly reads: integer codes (see
-``steward.sla.domain``), times as integer microseconds since the epoch (UTC), one unique natural
-key ``(request, event, occurred_at)`` that makes ingest idempotent, and an index on the time.
+The event table is built for bulk ingest: integer codes (see ``steward.sla.domain``), times as
+integer microseconds since the epoch (UTC), and one unique natural key
+``(request, event, occurred_at)`` that makes ingest idempotent and serves every read (a period's
+events are found through their requests' spans, so the events need no index on time).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
-    Index,
     Integer,
     SmallInteger,
     String,
@@ -52,12 +52,13 @@ class SlaRequest(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     request_id: Mapped[str] = mapped_column(String(100), unique=True)
-    tld: Mapped[str] = mapped_column(String(70), index=True)
+    tld: Mapped[str] = mapped_column(String(70))
     category: Mapped[int] = mapped_column(SmallInteger)
-    # earliest event and first `closed` event (µs since the epoch) tell which requests a month
-    # needs; long_span marks those open longer than LONG_SPAN_US (or not closed), which a
-    # period's query takes whatever their start, so that the others are found by first_at alone
+    # earliest and latest event and first `closed` event (µs since the epoch) tell which requests
+    # a period needs; long_span marks those spanning more than LONG_SPAN_US (or not closed), which
+    # a period's query takes whatever their start, so that the others are found by first_at alone
     first_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    last_at: Mapped[int] = mapped_column(BigInteger)
     closed_at: Mapped[int | None] = mapped_column(BigInteger)
     long_span: Mapped[bool] = mapped_column(Boolean, index=True)
 
@@ -66,10 +67,7 @@ class SlaEvent(Base):
     """One timestamped event of a request; ``id`` is the order received (breaks time ties)."""
 
     __tablename__ = "sla_event"
-    __table_args__ = (
-        UniqueConstraint("request_id", "event", "occurred_at"),
-        Index("ix_sla_event_occurred_at", "occurred_at"),
-    )
+    __table_args__ = (UniqueConstraint("request_id", "event", "occurred_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("sla_request.id"))

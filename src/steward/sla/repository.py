@@ -29,8 +29,8 @@ from steward.sla.models import (
 )
 
 LONG_SPAN_US: Final = 62 * 86_400 * 1_000_000
-"""Requests open longer than this are fetched for every period they overlap by a flag, not by
-their start time (see :func:`log_for_period`)."""
+"""Requests spanning longer than this are found for a period by a flag, not by their start time
+(see :func:`log_for_period`)."""
 
 CHUNK: Final = 50_000
 IN_CHUNK: Final = 500
@@ -110,18 +110,18 @@ def event_count(session: Session) -> int:
 
 def stored_requests(
     session: Session, request_ids: Iterable[str], *, total: int
-) -> dict[str, tuple[int, str, int, int, int | None]]:
-    """``request_id → (id, tld, category, first_at, closed_at)`` of those already stored.
+) -> dict[str, tuple[int, str, int, int, int, int | None]]:
+    """``request_id → (id, tld, category, first_at, last_at, closed_at)`` of those stored.
 
     A large batch reads every stored request at once; a small one asks in chunks."""
     raw = _Raw(session)
     wanted = list(request_ids)
-    columns = "request_id, id, tld, category, first_at, closed_at FROM sla_request"
+    columns = "request_id, id, tld, category, first_at, last_at, closed_at FROM sla_request"
     if len(wanted) > 5_000 or total < 5 * len(wanted):
         rows = raw.fetch(f"SELECT {columns}")
         wanted_set = set(wanted)
         return {r[0]: r[1:] for r in rows if r[0] in wanted_set}
-    found: dict[str, tuple[int, str, int, int, int | None]] = {}
+    found: dict[str, tuple[int, str, int, int, int, int | None]] = {}
     for i in range(0, len(wanted), IN_CHUNK):
         chunk = wanted[i : i + IN_CHUNK]
         marks = ",".join("?" * len(chunk))
@@ -131,17 +131,18 @@ def stored_requests(
 
 
 def insert_requests(
-    session: Session, rows: Sequence[tuple[str, str, int, int, int | None, bool]]
+    session: Session, rows: Sequence[tuple[str, str, int, int, int, int | None, bool]]
 ) -> dict[str, int]:
-    """Insert new requests ``(request_id, tld, category, first_at, closed_at, long_span)`` and
-    return their ids."""
+    """Insert new requests ``(request_id, tld, category, first_at, last_at, closed_at,
+    long_span)`` and return their ids."""
     if not rows:
         return {}
     raw = _Raw(session)
     start = raw.fetch("SELECT coalesce(max(id), 0) FROM sla_request")[0][0]
     raw.executemany(
-        "INSERT INTO sla_request (request_id, tld, category, first_at, closed_at, long_span) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO sla_request "
+        "(request_id, tld, category, first_at, last_at, closed_at, long_span) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
     names = {r[0] for r in rows}
@@ -153,12 +154,14 @@ def insert_requests(
 
 
 def update_request_spans(
-    session: Session, rows: Sequence[tuple[int, int | None, bool, int]]
+    session: Session, rows: Sequence[tuple[int, int, int | None, bool, int]]
 ) -> None:
-    """Set ``(first_at, closed_at, long_span)`` of stored requests, by id (last element)."""
+    """Set ``(first_at, last_at, closed_at, long_span)`` of stored requests, by id (last)."""
     if rows:
         _Raw(session).executemany(
-            "UPDATE sla_request SET first_at = ?, closed_at = ?, long_span = ? WHERE id = ?", rows
+            "UPDATE sla_request SET first_at = ?, last_at = ?, closed_at = ?, long_span = ? "
+            "WHERE id = ?",
+            rows,
         )
 
 
@@ -197,21 +200,18 @@ def recent_batches(session: Session, limit: int = 10) -> list[SlaIngestBatch]:
 def data_bounds(session: Session) -> tuple[int, int] | None:
     """Earliest and latest event time (µs), or None without data."""
     low, high = session.execute(
-        select(func.min(SlaEvent.occurred_at), func.max(SlaEvent.occurred_at))
+        select(func.min(SlaRequest.first_at), func.max(SlaRequest.last_at))
     ).one()
     return None if low is None else (int(low), int(high))
 
 
 _RELEVANT = """
-    SELECT request_id FROM sla_event WHERE occurred_at >= ? AND occurred_at < ?
-    UNION
     SELECT id FROM sla_request WHERE first_at >= ? AND first_at < ?
-        AND (closed_at IS NULL OR closed_at >= ?)
+        AND (last_at >= ? OR closed_at IS NULL)
     UNION
     SELECT id FROM sla_request WHERE long_span = ? AND first_at < ?
-        AND (closed_at IS NULL OR closed_at >= ?)
+        AND (last_at >= ? OR closed_at IS NULL)
 """
-
 _PERIOD_EVENTS = (
     "SELECT id, request_id, event, channel, occurred_at FROM sla_event WHERE request_id IN ("  # noqa: S608
     + _RELEVANT
@@ -225,15 +225,16 @@ _PERIOD_REQUESTS = (
 
 
 def log_for_period(session: Session, first: Month, last: Month) -> EventLog:
-    """Every event of the requests that matter for the months ``first``…``last``: those with
-    an event in the period, and those open during it (for "open, already over").
+    """Every event of the requests that matter for the months ``first``…``last``: those with an
+    event in the period and those open during it (for "open, already over").
 
-    A request open during the period either started at most LONG_SPAN_US before it (found by the
-    index on ``first_at``) or is flagged ``long_span`` (few: long reviews and unclosed requests).
+    Such a request started before the period's end and either had an event on or after its start
+    or is not closed. It started at most LONG_SPAN_US before the period (found by the index on
+    ``first_at``), or it spans longer, or is not closed: then it is flagged ``long_span`` (few).
     """
     raw = _Raw(session)
     start, end = first.start_us, last.end_us
-    params = [start, end, start - LONG_SPAN_US, end, start, True, end, start]
+    params = [start - LONG_SPAN_US, end, start, True, end, start]
     events = raw.fetch(_PERIOD_EVENTS, params)
     requests = raw.fetch(_PERIOD_REQUESTS, params)
     return _log(events, requests)

@@ -65,7 +65,8 @@ class ParsedEvents:
     unit: str = "line"
     """What row numbers count: CSV ``line`` or JSON ``item``."""
     requests: dict[str, list[Any]] = field(default_factory=dict)
-    """Per request id: ``[tld, category, first line, earliest time, earliest closed time]``."""
+    """Per request id: ``[tld, category, first line, earliest time, earliest closed time,
+    latest time]``."""
 
     @property
     def ok(self) -> bool:
@@ -195,7 +196,7 @@ class _Checker:
         known = self.requests.get(request_id)
         if known is None:
             closed = micros if event_code == _CLOSED else None
-            self.requests[request_id] = [normal, category_code, line, micros, closed]
+            self.requests[request_id] = [normal, category_code, line, micros, closed, micros]
         elif known[0] != normal:
             return self.error(
                 line, "tld", f"{normal!r} differs from {known[0]!r} given for request "
@@ -209,6 +210,8 @@ class _Checker:
         else:
             if micros < known[3]:
                 known[3] = micros
+            elif micros > known[5]:
+                known[5] = micros
             if event_code == _CLOSED and (known[4] is None or micros < known[4]):
                 known[4] = micros
         self.result.rows.append(
@@ -332,10 +335,19 @@ def _parse_plain(text: str, now: datetime) -> ParsedEvents:
         if plain:
             known = requests.get(rid)
             if known is None:
-                requests[rid] = [tld, cat, line, micros, micros if ev == closed_code else None]
+                requests[rid] = [
+                    tld,
+                    cat,
+                    line,
+                    micros,
+                    micros if ev == closed_code else None,
+                    micros,
+                ]
             elif known[0] == tld and known[1] == cat:
                 if micros < known[3]:
                     known[3] = micros
+                elif micros > known[5]:
+                    known[5] = micros
                 if ev == closed_code and (known[4] is None or micros < known[4]):
                     known[4] = micros
             else:

@@ -251,11 +251,12 @@ def ingest(
     if errors:
         raise EventFileInvalid(errors[: rows.MAX_ERRORS], truncated=len(errors) > rows.MAX_ERRORS)
 
-    def long_span(first: int, end: int | None) -> bool:
-        return end is None or end - first > repository.LONG_SPAN_US
+    def long_span(first: int, last: int, closed: int | None) -> bool:
+        return closed is None or last - first > repository.LONG_SPAN_US
 
+    # spans: [tld, category, line, first_at, closed_at, last_at]
     new = [
-        (rid, s[0], s[1], s[3], s[4], long_span(s[3], s[4]))
+        (rid, s[0], s[1], s[3], s[5], s[4], long_span(s[3], s[5], s[4]))
         for rid, s in spans.items()
         if rid not in stored
     ]
@@ -265,12 +266,20 @@ def ingest(
     except IntegrityError:
         raise Conflict("another ingest added the same requests at the same time; retry") from None
     updates = []
-    for rid, (rid_id, _tld, _cat, first_at, closed_at) in stored.items():
+    for rid, (rid_id, _tld, _cat, first_at, last_at, closed_at) in stored.items():
         span = spans[rid]
-        new_first = min(first_at, span[3])
+        new_first, new_last = min(first_at, span[3]), max(last_at, span[5])
         new_closed = closed_at if span[4] is None else min(closed_at or span[4], span[4])
-        if new_first != first_at or new_closed != closed_at:
-            updates.append((new_first, new_closed, long_span(new_first, new_closed), rid_id))
+        if (new_first, new_last, new_closed) != (first_at, last_at, closed_at):
+            updates.append(
+                (
+                    new_first,
+                    new_last,
+                    new_closed,
+                    long_span(new_first, new_last, new_closed),
+                    rid_id,
+                )
+            )
     repository.update_request_spans(session, updates)
     events = [(ids[r[1]], r[5], r[4], r[6]) for r in data]
     total = len(events)

@@ -136,3 +136,32 @@ def test_open_requests_without_events_in_the_month_are_listed_as_already_over(
     ingest(session, csv_text("R-5,com,I,automated,released,2026-08-20T00:00:00Z"))
     report = service.compute_month(session, OCT, now=NOW)
     assert [(o.metric_id, o.request_id) for o in report.open_over] == [("cat1-publication", "R-5")]
+
+
+def test_a_month_read_from_the_database_equals_the_month_of_the_whole_log(session: Session) -> None:
+    """The period query fetches exactly what a month needs, whatever the files' order."""
+    import random
+
+    from steward.sla.domain import DEFAULT_CATALOGUE
+    from steward.sla.measure import monthly_report
+    from steward.sla.simulate import format_row, simulate
+
+    for label in ("com", "de"):
+        session.add(Tld(a_label=label, u_label=label, type="generic"))
+    session.flush()
+    rows = [",".join(format_row(r)) for r in simulate(4, 9, now=NOW, tlds=("com", "de"))]
+    # a request with a long silence: started in July, published in October, never closed
+    rows += ["LONG,com,I,automated,released,2026-07-01T00:00:00Z",
+             "LONG,com,I,automated,published,2026-10-20T00:00:00Z"]  # fmt: skip
+    random.Random(4).shuffle(rows)
+    half = len(rows) // 2
+    for part in (rows[half:], rows[:half]):
+        service.ingest_file(
+            session, None, HEADER + "\n".join(part) + "\n", source="p.csv", now=NOW, fmt="csv"
+        )
+    whole = repository.full_log(session)
+    for month in (Month(2026, 7), Month(2026, 8), Month(2026, 9), OCT, Month(2026, 11)):
+        from_db = service.compute_month(session, month, now=NOW)
+        expected = monthly_report(whole, [DEFAULT_CATALOGUE], month, now=NOW)
+        assert from_db.as_json() == expected.as_json(), month
+    assert service.compute_month(session, OCT, now=NOW).result("cat1-publication").count > 0

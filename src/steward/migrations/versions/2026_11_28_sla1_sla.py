@@ -26,6 +26,7 @@ def upgrade() -> None:
     sa.Column('tld', sa.String(length=70), nullable=False),
     sa.Column('category', sa.SmallInteger(), nullable=False),
     sa.Column('first_at', sa.BigInteger(), nullable=False),
+    sa.Column('last_at', sa.BigInteger(), nullable=False),
     sa.Column('closed_at', sa.BigInteger(), nullable=True),
     sa.Column('long_span', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sla_request')),
@@ -34,7 +35,6 @@ def upgrade() -> None:
     with op.batch_alter_table('sla_request', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sla_request_first_at'), ['first_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_sla_request_long_span'), ['long_span'], unique=False)
-        batch_op.create_index(batch_op.f('ix_sla_request_tld'), ['tld'], unique=False)
 
     op.create_table('sla_event',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -46,9 +46,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sla_event')),
     sa.UniqueConstraint('request_id', 'event', 'occurred_at', name=op.f('uq_sla_event_request_id_event_occurred_at'))
     )
-    with op.batch_alter_table('sla_event', schema=None) as batch_op:
-        batch_op.create_index('ix_sla_event_occurred_at', ['occurred_at'], unique=False)
-
     op.create_table('sla_catalogue_version',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('version', sa.String(length=40), nullable=False),
@@ -160,12 +157,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_sla_catalogue_version_effective'))
 
     op.drop_table('sla_catalogue_version')
-    with op.batch_alter_table('sla_event', schema=None) as batch_op:
-        batch_op.drop_index('ix_sla_event_occurred_at')
-
     op.drop_table('sla_event')
     with op.batch_alter_table('sla_request', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_sla_request_tld'))
         batch_op.drop_index(batch_op.f('ix_sla_request_long_span'))
         batch_op.drop_index(batch_op.f('ix_sla_request_first_at'))
 
