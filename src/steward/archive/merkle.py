@@ -22,7 +22,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -45,12 +45,15 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return _sha256(_NODE_PREFIX + left + right).digest()
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class NodeId:
-    """A node of the tree grid: ``level`` 0 holds leaves; ``index`` counts from the left."""
+class NodeId(NamedTuple):
+    """A node of the tree grid: ``level`` 0 holds leaves; ``index`` counts from the left.
+
+    A named tuple rather than a dataclass: proofs hash and compare many of them, and a
+    tuple's hash is computed in C.
+    """
 
     level: int
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index, which nothing here uses
 
     @property
     def begin(self) -> int:
@@ -149,14 +152,18 @@ def _path_items(node: NodeId, size: int) -> list[tuple[NodeId, ...]]:
     sibling straddling ``size`` is ephemeral and is given by its covering subtrees.
     """
     items: list[tuple[NodeId, ...]] = []
-    while not (node.begin == 0 and node.end >= size):
-        sib = node.sibling()
-        if sib.begin < size:
-            if sib.end <= size:
-                items.append((sib,))
+    level, index = node
+    # Plain integers in the loop: this runs for every proof served.
+    while index << level or (index + 1) << level < size:
+        sib = index ^ 1
+        sib_begin = sib << level
+        if sib_begin < size:
+            if (sib + 1) << level <= size:
+                items.append((NodeId(level, sib),))
             else:
-                items.append(tuple(range_nodes(sib.begin, size)))
-        node = node.parent()
+                items.append(tuple(range_nodes(sib_begin, size)))
+        level += 1
+        index >>= 1
     return items
 
 

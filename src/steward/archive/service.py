@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -146,6 +147,12 @@ def append_leaves(session: Session, leaf_hashes: Sequence[bytes]) -> tuple[int, 
     root = root_at(TiledNodes(_MergedTiles(partial, tiles)), new_size)
     repository.set_head(session, new_size, root)
     return new_size, root
+
+
+def leaf_hashes(leaf_data: Sequence[bytes]) -> list[bytes]:
+    """RFC 9162 leaf hashes of many leaves (``merkle.leaf_hash`` without a call per leaf)."""
+    sha = hashlib.sha256
+    return [sha(b"\x00" + d).digest() for d in leaf_data]
 
 
 def append_entries(session: Session, items: Sequence[NewEntry]) -> list[int]:

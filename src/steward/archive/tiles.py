@@ -18,20 +18,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from steward.archive.merkle import HASH_SIZE, NodeId, range_nodes
 
 TILE_HEIGHT = 8
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class TileId:
+class TileId(NamedTuple):
     """Tile ``index`` of band ``level``."""
 
     level: int
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index, which nothing here uses
 
 
 def tile_node_count(width: int, height: int = TILE_HEIGHT) -> int:
@@ -94,22 +92,20 @@ def append_to_tiles(
         stack.append(blob[pos * HASH_SIZE : (pos + 1) * HASH_SIZE])
 
     sha = hashlib.sha256
-    bands: list[list[bytes]] = [[]]
-    bottom = bands[0]
+    # One list per band, enough for any 64-bit tree size; locals keep the loop tight.
+    bands: list[list[bytes]] = [[] for _ in range(64 // height + 2)]
+    add_bottom, pop, push = bands[0].append, stack.pop, stack.append
     n = size
     for h in leaf_hashes:
-        bottom.append(h)
+        add_bottom(h)
         j = n
         level = 0
         while j & 1:
-            h = sha(b"\x01" + stack.pop() + h).digest()
+            h = sha(b"\x01" + pop() + h).digest()
             j >>= 1
             level += 1
-            band = level // height
-            while band >= len(bands):
-                bands.append([])
-            bands[band].append(h)
-        stack.append(h)
+            bands[level // height].append(h)
+        push(h)
         n += 1
 
     tiles: dict[TileId, bytes] = {}
@@ -146,14 +142,21 @@ class TiledNodes:
 
     def get_nodes(self, ids: Sequence[NodeId]) -> Mapping[NodeId, bytes]:
         """Fetch the tiles holding ``ids`` at once and slice the node hashes out."""
-        where = {node: locate(node, self._height) for node in ids}
-        blobs = self._tiles.get_tiles(list(dict.fromkeys(t for t, _ in where.values())))
+        height = self._height
+        where: dict[NodeId, tuple[tuple[int, int], int]] = {}
+        for node in ids:
+            # locate(), inlined: this loop runs for every node of every proof served.
+            band, j = divmod(node[0], height)
+            shift = height - j
+            k = node[1] >> shift
+            before = ((node[1] - (k << shift) + 1) << j) - 1
+            where[node] = ((band, k), 2 * before - before.bit_count() + j)
+        blobs = self._tiles.get_tiles([TileId(*t) for t in {t for t, _ in where.values()}])
         out = {}
         for node, (tile, pos) in where.items():
-            blob = blobs.get(tile, b"")
-            h = blob[pos * HASH_SIZE : (pos + 1) * HASH_SIZE]
+            h = blobs.get(tile, b"")[pos * HASH_SIZE : (pos + 1) * HASH_SIZE]  # type: ignore[call-overload]
             if len(h) != HASH_SIZE:
-                raise KeyError(f"node {node} is not in the stored tree (tile {tile})")
+                raise KeyError(f"node {node} is not in the stored tree (tile {TileId(*tile)})")
             out[node] = h
         return out
 
