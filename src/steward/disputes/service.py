@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -257,7 +258,8 @@ def case_facts(db: Session, principal: Principal, row: DisputeCase, now: datetim
         (DeadlineKind.RESPONSE, case.response_due),
     ):
         if proof is not None:
-            deadlines.append({"kind": kind.value, "due": proof.due, "proof": proof,
+            local_due = proof.due.astimezone(ZoneInfo(proof.timezone))
+            deadlines.append({"kind": kind.value, "due": local_due, "proof": proof,
                               "running": kind in domain.open_deadlines(case)})
     return {
         "case": case,
