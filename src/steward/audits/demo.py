@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -58,6 +58,7 @@ def _audit(
         audit.id,
         f"Independent audit {cycle} of the IFM's performance of the naming functions.",
         findings,
+        today=published - timedelta(days=21) if published else commissioned,
     )
     if published is None or closes is None:
         return

@@ -144,6 +144,7 @@ def submit_report(
     audit_id: int,
     report: str,
     findings: list[FindingInput],
+    today: date | None = None,
 ) -> PeriodicAudit:
     """The commissioned firm's auditor uploads the report and its findings."""
     actor.require(Permission.PERIODIC_AUDIT_REPORT)
@@ -164,7 +165,7 @@ def submit_report(
     except AuditError as err:
         raise _invalid(err) from None
     audit.report = report.strip()
-    audit.submitted_at = utcnow()
+    audit.submitted_at = governance.moment(today)
     audit.stage = Stage.report_submitted.value
     for f in findings:
         audit.findings.append(
@@ -252,7 +253,11 @@ def add_feedback(
     if len(text) > 10_000:
         raise Invalid("Keep the comment under 10,000 characters.", field="text")
     fb = PeriodicAuditFeedback(
-        audit_id=audit.id, author_name=name[:200], user_id=principal.user_id, text=text.strip()
+        created_at=governance.moment(today),
+        audit_id=audit.id,
+        author_name=name[:200],
+        user_id=principal.user_id,
+        text=text.strip(),
     )
     audit.feedback.append(fb)
     session.flush()

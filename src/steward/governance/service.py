@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from fractions import Fraction
 
 from sqlalchemy import select, update
@@ -357,6 +357,15 @@ def today_utc() -> date:
     return utcnow().date()
 
 
+def moment(today: date | None) -> datetime:
+    """When an action dated ``today`` happened: now, or noon UTC of a back-dated day (demo
+    data and imports record history on the day it happened)."""
+    now = utcnow()
+    if today is None or today == now.date():
+        return now
+    return datetime.combine(today, time(12), tzinfo=UTC)
+
+
 def propose_motion(
     session: Session,
     actor: Principal,
@@ -402,6 +411,7 @@ def propose_motion(
         confidential=confidential,
         state=MotionState.open.value,
         proposed_by_id=actor.user_id,
+        opened_at=moment(today),
         parties=[DugMotionParty(organisation_id=o) for o in sorted(parties)],
     )
     session.add(motion)
@@ -494,7 +504,7 @@ def cast_vote(
         )
     except GovernanceError as err:
         raise Forbidden(err.message) from None
-    vote = DugVote(motion_id=motion.id, member_id=row.id, choice=ch.value)
+    vote = DugVote(motion_id=motion.id, member_id=row.id, choice=ch.value, cast_at=moment(today))
     try:
         with session.begin_nested():
             session.add(vote)
@@ -531,7 +541,9 @@ def comment(
         check_can_comment(to_member(row), motion.party_organisation_ids, today)
     except GovernanceError as err:
         raise Forbidden(err.message) from None
-    c = DugMotionComment(motion_id=motion.id, member_id=row.id, text=text.strip())
+    c = DugMotionComment(
+        motion_id=motion.id, member_id=row.id, text=text.strip(), created_at=moment(today)
+    )
     session.add(c)
     session.flush()
     record_event(
@@ -565,7 +577,7 @@ def eligible_for(session: Session, motion: DugMotion, today: date) -> list[DugMe
 
 def _close(session: Session, actor: Principal | None, motion: DugMotion, today: date) -> DugMotion:
     result = current_tally(session, motion, today)
-    now: datetime = utcnow()
+    now = moment(today)
     # compare-and-set: two concurrent closes cannot both decide the motion
     changed = session.execute(
         update(DugMotion)
@@ -646,7 +658,9 @@ def withdraw_motion(
     changed = session.execute(
         update(DugMotion)
         .where(DugMotion.id == motion.id, DugMotion.state == MotionState.open.value)
-        .values(state=MotionState.withdrawn.value, closed_at=utcnow(), result_rule="Withdrawn.")
+        .values(
+            state=MotionState.withdrawn.value, closed_at=moment(today), result_rule="Withdrawn."
+        )
         .execution_options(synchronize_session=False)
     )
     if changed.rowcount != 1:  # type: ignore[attr-defined]

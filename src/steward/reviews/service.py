@@ -22,6 +22,7 @@ from steward.config import get_settings
 from steward.db import utcnow
 from steward.errors import Conflict, Forbidden, Invalid, NotFound
 from steward.events import record_event, record_publication
+from steward.governance import service as governance
 from steward.outbox import enqueue_email
 from steward.registry.models import Organisation
 from steward.reviews import repository as repo
@@ -468,7 +469,11 @@ def add_public_comment(
     if len(text) > 10_000:
         raise Invalid("Keep the comment under 10,000 characters.", field="text")
     c = IprtComment(
-        review_id=review.id, author_name=name[:200], user_id=principal.user_id, text=text.strip()
+        created_at=governance.moment(today),
+        review_id=review.id,
+        author_name=name[:200],
+        user_id=principal.user_id,
+        text=text.strip(),
     )
     review.comments.append(c)
     session.flush()

@@ -327,3 +327,9 @@ def test_terms_ending_reminder_is_idempotent(session: Session) -> None:
     ).all()
     assert subjects == ["[DUG] Term of Voter2 ends on 2026-07-15"] * 2
     assert TERM_START < TODAY
+
+
+def test_a_back_dated_action_is_recorded_at_noon_utc_of_its_day() -> None:
+    from datetime import UTC, datetime
+
+    assert governance.moment(date(2001, 1, 1)) == datetime(2001, 1, 1, 12, tzinfo=UTC)
