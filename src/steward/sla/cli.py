@@ -15,6 +15,7 @@ from steward.cli_support import err, fail_on_error, progress_bar
 from steward.db import session_scope, utcnow
 from steward.errors import Invalid
 from steward.sla import domain, service
+from steward.sla.rows import paused_gc
 from steward.sla.service import EventFileInvalid
 
 NAME = "sla"
@@ -105,7 +106,7 @@ def ingest(
         with progress_bar() as bar:
             task = bar.add_task("Checking events", total=None)
             try:
-                with session_scope() as db:
+                with session_scope() as db, paused_gc():
                     fmt = fmt or service.guess_format(file.name, None, data)
                     parsed = service.parse_event_file(data, fmt=fmt, now=utcnow())
                     bar.update(

@@ -138,7 +138,17 @@ def insert_requests(
     if not rows:
         return {}
     raw = _Raw(session)
-    start = raw.fetch("SELECT coalesce(max(id), 0) FROM sla_request")[0][0]
+    start = int(raw.fetch("SELECT coalesce(max(id), 0) FROM sla_request")[0][0])
+    if raw.dialect == "sqlite":
+        # the transaction holds SQLite's write lock (BEGIN IMMEDIATE): the next ids are ours
+        numbered = [(start + i, *row) for i, row in enumerate(rows, start=1)]
+        raw.executemany(
+            "INSERT INTO sla_request "
+            "(id, request_id, tld, category, first_at, last_at, closed_at, long_span) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            numbered,
+        )
+        return {row[1]: row[0] for row in numbered}
     raw.executemany(
         "INSERT INTO sla_request "
         "(request_id, tld, category, first_at, last_at, closed_at, long_span) "

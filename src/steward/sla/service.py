@@ -319,8 +319,9 @@ def ingest_file(
     """Parse then ingest one CSV or JSON file (see :func:`ingest`)."""
     _require(actor, Permission.SLA_INGEST)
     fmt = fmt or guess_format(source, content_type, data)
-    parsed = parse_event_file(data, fmt=fmt, now=now)
-    return ingest(session, actor, parsed, source=source, fmt=fmt, progress=progress)
+    with rows.paused_gc():
+        parsed = parse_event_file(data, fmt=fmt, now=now)
+        return ingest(session, actor, parsed, source=source, fmt=fmt, progress=progress)
 
 
 # --- reports -----------------------------------------------------------------------------

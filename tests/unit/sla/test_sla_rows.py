@@ -189,3 +189,17 @@ def test_both_readers_agree_on_a_simulated_file() -> None:
     b = parse_csv(quoted, now=NOW)
     assert a.ok and b.ok and len(a.rows) == len(rows)
     assert a.rows == b.rows and a.requests == b.requests
+
+
+def test_paused_gc_restores_the_collector() -> None:
+    import gc
+
+    from steward.sla.rows import paused_gc
+
+    assert gc.isenabled()
+    with paused_gc():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), paused_gc():
+        raise RuntimeError
+    assert gc.isenabled()
