@@ -325,3 +325,31 @@ def test_audit_examination_creates_a_catalogue_version_that_cites_it_R_AUD_2(cli
         version.cause or ""
     )
     assert "SLA catalogue version audit-1" in client.get(f"/audits/{audit_id}").text
+
+
+def test_a_link_prefills_the_proposal_and_a_refused_proposal_keeps_the_input(client, make):
+    d = dug(make)
+    party = d["orgs"][3]
+    login(client, d["voters"][1])
+    page = client.get(
+        f"/governance/motions?kind=engage_mediator&subject_type=dispute&subject_id=9"
+        f"&party={party.id}&confidential=true&title=Engage+a+mediator"
+    ).text
+    assert '<option value="engage_mediator" selected>' in page
+    assert 'value="dispute"' in page and 'value="9"' in page and "checked" in page
+    assert f'<option value="{party.id}" selected>' in page
+    refused = post_form(
+        client,
+        "/governance/motions",
+        {
+            "kind": "engage_mediator",
+            "title": "Engage a mediator",
+            "text": "",
+            "subject_type": "dispute",
+            "subject_id": "9",
+        },
+    )
+    assert refused.status_code == 422
+    assert (
+        "A motion needs its text." in refused.text and 'value="Engage a mediator"' in refused.text
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from steward.accounts import repository as accounts_repo
@@ -181,9 +181,29 @@ def change_member(
 
 
 @router.get("/governance/motions")
-def motions(request: Request, db: DbSession, principal: CurrentPrincipal) -> Response:
+def motions(
+    request: Request,
+    db: DbSession,
+    principal: CurrentPrincipal,
+    kind: Annotated[str, Query(max_length=40)] = "",
+    title: Annotated[str, Query(max_length=300)] = "",
+    subject_type: Annotated[str, Query(max_length=40)] = "",
+    subject_id: Annotated[str, Query(max_length=80)] = "",
+    party: Annotated[list[int] | None, Query()] = None,
+    confidential: Annotated[bool, Query()] = False,
+) -> Response:
+    """The motions the viewer may see; the query string pre-fills the proposal form, so
+    another context can link "put this to the DUG" with its subject and parties."""
     today = service.today_utc()
     member = service.serving_member(db, principal, today)
+    prefill = {
+        "kind": kind,
+        "title": title,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "party": set(party or []),
+        "confidential": confidential,
+    }
     return render(
         request,
         "governance/motions.html",
@@ -193,6 +213,7 @@ def motions(request: Request, db: DbSession, principal: CurrentPrincipal) -> Res
             "can_propose": member is not None and member.seat == SeatKind.voting.value,
             "kinds": MOTION_KIND_LABELS,
             "organisations": registry_repo.organisations(db),
+            "prefill": prefill,
         },
     )
 
@@ -238,6 +259,15 @@ def propose(
                 "kinds": MOTION_KIND_LABELS,
                 "organisations": registry_repo.organisations(db),
                 "error": err.detail(),
+                "prefill": {
+                    "kind": kind,
+                    "title": title,
+                    "text": text,
+                    "subject_type": subject_type,
+                    "subject_id": subject_id,
+                    "party": {int(p) for p in (party or []) if p.strip().isdigit()},
+                    "confidential": bool(confidential),
+                },
             },
             status_code=422,
         )
