@@ -244,3 +244,22 @@ def test_publications_and_comment_periods_reach_the_portal_feeds(client, make):
     assert [str(e.get("summary")) for e in periods] == ["Comment period: Feed-visible plan"]
     assert (periods[0].decoded("dtend") - periods[0].decoded("dtstart")).days == 30
     assert draft_id != plan_id
+
+
+def test_markup_in_titles_and_sections_is_escaped_on_every_page_and_feed(client, make):
+    body = f"Intro {XSS}\n\n## Heading {XSS}\nText {XSS}\n"
+    _ifm_user, plan_id = _draft(client, make, title=f"Plan {XSS}", body=body,
+                                timeline=f"2027-01-01: step {XSS}")
+    post_form(client, f"/changes/{plan_id}/publish", {"comment_days": ""})
+    post_form(client, f"/changes/{plan_id}/comments", {"body": "one", "section": "heading-script-alert-x-script"})
+    pages = [
+        "/changes", f"/changes/{plan_id}", f"/changes/{plan_id}/edit", f"/changes/{plan_id}/respond",
+        f"/changes/{plan_id}/diff?old=1&new=1", "/portal/feed.atom", "/portal",
+    ]
+    for path in pages:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert XSS not in response.text, path
+    assert "&lt;script&gt;" in client.get(f"/changes/{plan_id}").text
+    # iCalendar is plain text, never rendered as HTML: the title is kept as typed there.
+    assert client.get("/portal/calendar.ics").headers["content-type"].startswith("text/calendar")

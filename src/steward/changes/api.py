@@ -17,6 +17,8 @@ from steward.changes.schemas import (
     DiffOut,
     MilestoneOut,
     NoteIn,
+    Number,
+    PlanId,
     PlanIn,
     PlanOut,
     PublishIn,
@@ -27,6 +29,7 @@ from steward.changes.schemas import (
     StatementOut,
     StatementRowOut,
     VersionOut,
+    VersionQuery,
 )
 from steward.errors import NotFound
 from steward.web import CurrentPrincipal, DbSession
@@ -135,32 +138,32 @@ def create_plan(body: PlanIn, db: DbSession, principal: CurrentPrincipal) -> Pla
 
 
 @router.get("/{plan_id}", response_model=PlanOut)
-def get_plan(plan_id: int, db: DbSession, principal: CurrentPrincipal) -> PlanOut:
+def get_plan(plan_id: PlanId, db: DbSession, principal: CurrentPrincipal) -> PlanOut:
     """One plan with its latest visible version."""
     return plan_out(db, principal, service.get_plan(db, principal, plan_id))
 
 
 @router.post("/{plan_id}/versions", response_model=VersionOut, status_code=status.HTTP_201_CREATED)
-def revise_plan(plan_id: int, body: PlanIn, db: DbSession, principal: CurrentPrincipal) -> VersionOut:
+def revise_plan(plan_id: PlanId, body: PlanIn, db: DbSession, principal: CurrentPrincipal) -> VersionOut:
     """Save a new version of a draft."""
     data = service.PlanInput(**body.model_dump(exclude={"note"}))
     return version_out(service.revise_plan(db, principal, plan_id, data, note=body.note))
 
 
 @router.get("/{plan_id}/versions", response_model=list[VersionOut])
-def list_versions(plan_id: int, db: DbSession, principal: CurrentPrincipal) -> list[VersionOut]:
+def list_versions(plan_id: PlanId, db: DbSession, principal: CurrentPrincipal) -> list[VersionOut]:
     """Every version you may see, oldest first."""
     return [version_out(v) for v in service.plan_versions(db, principal, plan_id)]
 
 
 @router.get("/{plan_id}/versions/{number}", response_model=VersionOut)
-def get_version(plan_id: int, number: int, db: DbSession, principal: CurrentPrincipal) -> VersionOut:
+def get_version(plan_id: PlanId, number: Number, db: DbSession, principal: CurrentPrincipal) -> VersionOut:
     """One version."""
     return version_out(service.shown_version(db, principal, plan_id, number))
 
 
 @router.get("/{plan_id}/diff", response_model=DiffOut)
-def diff(plan_id: int, old: int, new: int, db: DbSession, principal: CurrentPrincipal) -> DiffOut:
+def diff(plan_id: PlanId, old: VersionQuery, new: VersionQuery, db: DbSession, principal: CurrentPrincipal) -> DiffOut:
     """A readable line diff between two versions."""
     result = service.diff(db, principal, plan_id, old, new)
     return DiffOut(
@@ -175,20 +178,20 @@ def diff(plan_id: int, old: int, new: int, db: DbSession, principal: CurrentPrin
 
 
 @router.post("/{plan_id}/publish", response_model=PlanOut)
-def publish(plan_id: int, body: PublishIn, db: DbSession, principal: CurrentPrincipal) -> PlanOut:
+def publish(plan_id: PlanId, body: PublishIn, db: DbSession, principal: CurrentPrincipal) -> PlanOut:
     """Publish the current version for comment (R-TCH-2)."""
     plan = service.publish_plan(db, principal, plan_id, comment_days=body.comment_days)
     return plan_out(db, principal, plan)
 
 
 @router.post("/{plan_id}/close", response_model=PlanOut)
-def close(plan_id: int, db: DbSession, principal: CurrentPrincipal) -> PlanOut:
+def close(plan_id: PlanId, db: DbSession, principal: CurrentPrincipal) -> PlanOut:
     """Close a comment period that has ended."""
     return plan_out(db, principal, service.close_comments(db, principal, plan_id))
 
 
 @router.get("/{plan_id}/comments", response_model=list[CommentOut])
-def list_comments(plan_id: int, db: DbSession, principal: CurrentPrincipal) -> list[CommentOut]:
+def list_comments(plan_id: PlanId, db: DbSession, principal: CurrentPrincipal) -> list[CommentOut]:
     """Public comments, with the IFM's answers once the statement is issued."""
     plan = service.get_plan(db, principal, plan_id)
     answers = _answers_visible(principal, plan)
@@ -200,7 +203,7 @@ def list_comments(plan_id: int, db: DbSession, principal: CurrentPrincipal) -> l
 
 @router.post("/{plan_id}/comments", response_model=CommentOut, status_code=status.HTTP_201_CREATED)
 def submit_comment(
-    plan_id: int, body: CommentIn, request: Request, db: DbSession, principal: CurrentPrincipal
+    plan_id: PlanId, body: CommentIn, request: Request, db: DbSession, principal: CurrentPrincipal
 ) -> CommentOut:
     """Comment while the period runs: signed in, or with a name and an email to confirm."""
     comment = service.submit_comment(
@@ -221,7 +224,7 @@ def confirm(body: ConfirmIn, db: DbSession) -> CommentOut:
 
 @router.put("/{plan_id}/comments/{number}/response", response_model=CommentOut)
 def respond(
-    plan_id: int, number: int, body: ResponseIn, db: DbSession, principal: CurrentPrincipal
+    plan_id: PlanId, number: Number, body: ResponseIn, db: DbSession, principal: CurrentPrincipal
 ) -> CommentOut:
     """Record the disposition of and response to one comment (IFM staff)."""
     comment = service.respond(
@@ -232,7 +235,7 @@ def respond(
 
 @router.post("/{plan_id}/statement", response_model=StatementOut)
 def issue_statement(
-    plan_id: int, body: StatementIn, db: DbSession, principal: CurrentPrincipal
+    plan_id: PlanId, body: StatementIn, db: DbSession, principal: CurrentPrincipal
 ) -> StatementOut:
     """Issue the statement; refused while any comment is unanswered (R-TCH-2)."""
     plan = service.issue_statement(db, principal, plan_id, body.text)
@@ -267,25 +270,25 @@ def _statement(db: Session, principal: Principal, plan_id: int) -> StatementOut:
 
 
 @router.get("/{plan_id}/statement", response_model=StatementOut)
-def get_statement(plan_id: int, db: DbSession, principal: CurrentPrincipal) -> StatementOut:
+def get_statement(plan_id: PlanId, db: DbSession, principal: CurrentPrincipal) -> StatementOut:
     """The IFM's statement with its comment-disposition table."""
     return _statement(db, principal, plan_id)
 
 
 @router.post("/{plan_id}/agreement", response_model=PlanOut)
-def agree(plan_id: int, db: DbSession, principal: CurrentPrincipal) -> PlanOut:
+def agree(plan_id: PlanId, db: DbSession, principal: CurrentPrincipal) -> PlanOut:
     """Record the DUG's agreement: needs a passed DUG decision (motion kind
     ``agree_technical_plan`` on ``change_plan`` <id>); operational/technical plans only (R-TCH-1)."""
     return plan_out(db, principal, service.record_agreement(db, principal, plan_id))
 
 
 @router.post("/{plan_id}/implemented", response_model=PlanOut)
-def implemented(plan_id: int, body: NoteIn, db: DbSession, principal: CurrentPrincipal) -> PlanOut:
+def implemented(plan_id: PlanId, body: NoteIn, db: DbSession, principal: CurrentPrincipal) -> PlanOut:
     """Mark the plan implemented."""
     return plan_out(db, principal, service.mark_implemented(db, principal, plan_id, note=body.note))
 
 
 @router.post("/{plan_id}/withdraw", response_model=PlanOut)
-def withdraw(plan_id: int, body: ReasonIn, db: DbSession, principal: CurrentPrincipal) -> PlanOut:
+def withdraw(plan_id: PlanId, body: ReasonIn, db: DbSession, principal: CurrentPrincipal) -> PlanOut:
     """Withdraw the plan, with the reason."""
     return plan_out(db, principal, service.withdraw(db, principal, plan_id, reason=body.reason))

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
+
+# Ids and numbers fit the database's 32-bit integers; anything else is a 422, not a 500.
+PlanId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Number = Annotated[int, Path(ge=1, le=2**31 - 1)]
+VersionQuery = Annotated[int, Query(ge=1, le=2**31 - 1)]
+OptionalVersionQuery = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 
 class PlanIn(BaseModel):

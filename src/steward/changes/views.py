@@ -13,6 +13,7 @@ from steward.authz import Permission
 from steward.changes import domain, repository, service
 from steward.changes.domain import Action, Disposition, Origin, PlanState, Significance
 from steward.changes.models import ChangePlan
+from steward.changes.schemas import Number, OptionalVersionQuery, PlanId, VersionQuery
 from steward.errors import Invalid, NotFound, StewardError
 from steward.web import CurrentPrincipal, DbSession, render
 
@@ -157,11 +158,11 @@ def format_timeline_from(raw: list[Any]) -> str:
 
 @router.get("/{plan_id}", response_class=HTMLResponse)
 def show(
-    plan_id: int,
+    plan_id: PlanId,
     request: Request,
     db: DbSession,
     principal: CurrentPrincipal,
-    version: int | None = None,
+    version: OptionalVersionQuery = None,
     section: str | None = None,
 ) -> Response:
     plan = service.get_plan(db, principal, plan_id)
@@ -172,7 +173,7 @@ def show(
 
 @router.post("/{plan_id}/comments")
 def comment(
-    plan_id: int,
+    plan_id: PlanId,
     request: Request,
     db: DbSession,
     principal: CurrentPrincipal,
@@ -205,7 +206,7 @@ def comment(
 
 
 @router.get("/{plan_id}/edit", response_class=HTMLResponse)
-def edit_form(plan_id: int, request: Request, db: DbSession, principal: CurrentPrincipal) -> Response:
+def edit_form(plan_id: PlanId, request: Request, db: DbSession, principal: CurrentPrincipal) -> Response:
     principal.require(Permission.CHANGE_DRAFT)
     plan = service.get_plan(db, principal, plan_id)
     version = service.shown_version(db, principal, plan_id)
@@ -223,7 +224,7 @@ def edit_form(plan_id: int, request: Request, db: DbSession, principal: CurrentP
 
 @router.post("/{plan_id}/edit")
 def revise(
-    plan_id: int,
+    plan_id: PlanId,
     request: Request,
     db: DbSession,
     principal: CurrentPrincipal,
@@ -256,7 +257,7 @@ def revise(
 
 @router.get("/{plan_id}/diff", response_class=HTMLResponse)
 def diff(
-    plan_id: int, request: Request, db: DbSession, principal: CurrentPrincipal, old: int, new: int
+    plan_id: PlanId, request: Request, db: DbSession, principal: CurrentPrincipal, old: VersionQuery, new: VersionQuery
 ) -> Response:
     plan = service.get_plan(db, principal, plan_id)
     result = service.diff(db, principal, plan_id, old, new)
@@ -266,7 +267,7 @@ def diff(
 
 @router.post("/{plan_id}/publish")
 def publish(
-    plan_id: int, db: DbSession, principal: CurrentPrincipal, comment_days: FormText = ""
+    plan_id: PlanId, db: DbSession, principal: CurrentPrincipal, comment_days: FormText = ""
 ) -> Response:
     days = None
     if comment_days.strip():
@@ -278,13 +279,13 @@ def publish(
 
 
 @router.post("/{plan_id}/close")
-def close(plan_id: int, db: DbSession, principal: CurrentPrincipal) -> Response:
+def close(plan_id: PlanId, db: DbSession, principal: CurrentPrincipal) -> Response:
     service.close_comments(db, principal, plan_id)
     return _see_other(service.plan_url(plan_id))
 
 
 @router.get("/{plan_id}/respond", response_class=HTMLResponse)
-def respond_page(plan_id: int, request: Request, db: DbSession, principal: CurrentPrincipal) -> Response:
+def respond_page(plan_id: PlanId, request: Request, db: DbSession, principal: CurrentPrincipal) -> Response:
     principal.require(Permission.CHANGE_PUBLISH)
     plan = service.get_plan(db, principal, plan_id)
     return render(request, "changes/respond.html", _respond_context(db, principal, plan))
@@ -304,8 +305,8 @@ def _respond_context(db: Session, principal: Principal, plan: ChangePlan) -> dic
 
 @router.post("/{plan_id}/comments/{number}/response")
 def respond(
-    plan_id: int,
-    number: int,
+    plan_id: PlanId,
+    number: Number,
     db: DbSession,
     principal: CurrentPrincipal,
     disposition: FormText = "",
@@ -317,7 +318,7 @@ def respond(
 
 @router.post("/{plan_id}/statement")
 def issue_statement(
-    plan_id: int, request: Request, db: DbSession, principal: CurrentPrincipal, text: FormText = ""
+    plan_id: PlanId, request: Request, db: DbSession, principal: CurrentPrincipal, text: FormText = ""
 ) -> Response:
     try:
         service.issue_statement(db, principal, plan_id, text)
@@ -333,7 +334,7 @@ def issue_statement(
 
 
 @router.get("/{plan_id}/statement", response_class=HTMLResponse)
-def statement(plan_id: int, request: Request, db: DbSession, principal: CurrentPrincipal) -> Response:
+def statement(plan_id: PlanId, request: Request, db: DbSession, principal: CurrentPrincipal) -> Response:
     plan = service.get_plan(db, principal, plan_id)
     if plan.statement_issued_at is None:
         raise NotFound("the IFM has not issued a statement on this plan yet")
@@ -347,18 +348,18 @@ def statement(plan_id: int, request: Request, db: DbSession, principal: CurrentP
 
 
 @router.post("/{plan_id}/agreement")
-def agree(plan_id: int, db: DbSession, principal: CurrentPrincipal) -> Response:
+def agree(plan_id: PlanId, db: DbSession, principal: CurrentPrincipal) -> Response:
     service.record_agreement(db, principal, plan_id)
     return _see_other(service.plan_url(plan_id))
 
 
 @router.post("/{plan_id}/implemented")
-def implemented(plan_id: int, db: DbSession, principal: CurrentPrincipal, note: FormText = "") -> Response:
+def implemented(plan_id: PlanId, db: DbSession, principal: CurrentPrincipal, note: FormText = "") -> Response:
     service.mark_implemented(db, principal, plan_id, note=note)
     return _see_other(service.plan_url(plan_id))
 
 
 @router.post("/{plan_id}/withdraw")
-def withdraw(plan_id: int, db: DbSession, principal: CurrentPrincipal, reason: FormText = "") -> Response:
+def withdraw(plan_id: PlanId, db: DbSession, principal: CurrentPrincipal, reason: FormText = "") -> Response:
     service.withdraw(db, principal, plan_id, reason=reason)
     return _see_other(service.plan_url(plan_id))
