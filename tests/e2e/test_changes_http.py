@@ -263,3 +263,14 @@ def test_markup_in_titles_and_sections_is_escaped_on_every_page_and_feed(client,
     assert "&lt;script&gt;" in client.get(f"/changes/{plan_id}").text
     # iCalendar is plain text, never rendered as HTML: the title is kept as typed there.
     assert client.get("/portal/calendar.ics").headers["content-type"].startswith("text/calendar")
+
+
+def test_home_page_says_what_needs_each_person(client, make):
+    _ifm_user, plan_id = _draft(client, make, title="Home-panel plan")
+    assert "draft: revise or publish for comment" in client.get("/home").text
+    post_form(client, f"/changes/{plan_id}/publish", {"comment_days": "30"})
+    operator = make.user("operator_staff", org=make.operator("Some Registry"))
+    client.cookies.clear()
+    login(client, operator)
+    home = client.get("/home").text
+    assert "Home-panel plan" in home and "open for comment until" in home

@@ -363,3 +363,36 @@ def implemented(plan_id: PlanId, db: DbSession, principal: CurrentPrincipal, not
 def withdraw(plan_id: PlanId, db: DbSession, principal: CurrentPrincipal, reason: FormText = "") -> Response:
     service.withdraw(db, principal, plan_id, reason=reason)
     return _see_other(service.plan_url(plan_id))
+
+
+def home_panels(db: DbSession, principal: Principal) -> list[Any]:
+    """What needs this person in technical changes: for the IFM, the next step of each plan;
+    for the DUG, plans awaiting its agreement; for everyone, plans open for comment."""
+    from steward.pages.views import HomePanel
+
+    plans = service.list_plans(db, principal)
+    items: list[tuple[str, str, str]] = []
+    for plan in plans:
+        state = service.effective_state(plan)
+        url = service.plan_url(plan.id)
+        if principal.has(Permission.CHANGE_PUBLISH):
+            note = {
+                PlanState.DRAFT: "draft: revise or publish for comment",
+                PlanState.COMMENTS_CLOSED: "comments closed: answer them and issue the statement",
+                PlanState.AGREED: "agreed by the DUG: mark implemented when done",
+            }.get(state)
+            if state is PlanState.STATEMENT_ISSUED and plan.origin == Origin.POLICY.value:
+                note = "statement issued: mark implemented when done"
+            if note:
+                items.append((plan.title, url if state is not PlanState.COMMENTS_CLOSED
+                              else f"{url}/respond", note))
+                continue
+        if (
+            principal.has(Permission.CHANGE_LIAISE)
+            and state is PlanState.STATEMENT_ISSUED
+            and plan.origin == Origin.OPERATIONAL.value
+        ):
+            items.append((plan.title, url, "awaiting the DUG's agreement (R-TCH-1)"))
+        elif state is PlanState.OPEN_FOR_COMMENT and plan.comment_closes_at is not None:
+            items.append((plan.title, url, f"open for comment until {plan.comment_closes_at:%Y-%m-%d}"))
+    return [HomePanel("Technical changes", items, "No implementation plan needs you.")]
