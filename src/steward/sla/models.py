@@ -1,9 +1,9 @@
 """Service levels: catalogue versions, the IFM's event data, published reports and DUG reviews.
 
 The event table is built for bulk ingest: integer codes (see ``steward.sla.domain``), times as
-integer microseconds since the epoch (UTC), and one unique natural key
-``(request, event, occurred_at)`` that makes ingest idempotent and serves every read (a period's
-events are found through their requests' spans, so the events need no index on time).
+integer microseconds since the epoch (UTC), and the natural key ``(request, event, occurred_at)``
+as primary key, which makes ingest idempotent and serves every read (a period's events are found
+through their requests' spans, so the events need no index on time).
 """
 
 from __future__ import annotations
@@ -64,16 +64,18 @@ class SlaRequest(Base):
 
 
 class SlaEvent(Base):
-    """One timestamped event of a request; ``id`` is the order received (breaks time ties)."""
+    """One timestamped event of a request. The natural key is the primary key, and on SQLite the
+    table is stored in that key's order (WITHOUT ROWID): no second index to maintain on ingest, and
+    a request's events are read together. ``seq`` is the order received (breaks time ties)."""
 
     __tablename__ = "sla_event"
-    __table_args__ = (UniqueConstraint("request_id", "event", "occurred_at"),)
+    __table_args__ = {"sqlite_with_rowid": False}
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    request_id: Mapped[int] = mapped_column(ForeignKey("sla_request.id"))
-    event: Mapped[int] = mapped_column(SmallInteger)
+    request_id: Mapped[int] = mapped_column(ForeignKey("sla_request.id"), primary_key=True)
+    event: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    occurred_at: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     channel: Mapped[int] = mapped_column(SmallInteger)
-    occurred_at: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int] = mapped_column(BigInteger)
 
 
 class SlaIngestBatch(Base):
@@ -88,6 +90,8 @@ class SlaIngestBatch(Base):
     rows: Mapped[int] = mapped_column(Integer)
     added: Mapped[int] = mapped_column(Integer)
     duplicates: Mapped[int] = mapped_column(Integer)
+    # the batch's rows took the order-received numbers seq_start … seq_start + rows - 1
+    seq_start: Mapped[int] = mapped_column(BigInteger)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("account_user.id"))
 
 

@@ -175,17 +175,30 @@ def update_request_spans(
         )
 
 
+def next_seq(session: Session) -> int:
+    """The first order-received number free for a new batch. On PostgreSQL ingests are serialised
+    by a transaction-scoped advisory lock (SQLite's write lock already does it)."""
+    raw = _Raw(session)
+    if raw.dialect == "postgresql":
+        raw.fetch("SELECT pg_advisory_xact_lock(?)", [_INGEST_LOCK])
+    row = raw.fetch("SELECT coalesce(max(seq_start + rows), 1) FROM sla_ingest_batch")
+    return int(row[0][0])
+
+
+_INGEST_LOCK: Final = 0x51A_1E57
+
+
 def insert_events(
     session: Session,
-    rows: Sequence[tuple[int, int, int, int]],
+    rows: Sequence[tuple[int, int, int, int, int]],
     progress: Progress | None = None,
 ) -> int:
-    """Insert ``(request, event, channel, occurred_at)`` rows in order, skipping those already
-    stored (the natural key); returns how many were new."""
+    """Insert ``(request, event, occurred_at, channel, seq)`` rows, skipping those already stored
+    (the natural key); returns how many were new."""
     raw = _Raw(session)
     statement = (
-        "INSERT INTO sla_event (request_id, event, channel, occurred_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (request_id, event, occurred_at) DO NOTHING"
+        "INSERT INTO sla_event (request_id, event, occurred_at, channel, seq) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (request_id, event, occurred_at) DO NOTHING"
     )
     added = 0
     for i in range(0, len(rows), CHUNK):
@@ -223,7 +236,7 @@ _RELEVANT = """
         AND (last_at >= ? OR closed_at IS NULL)
 """
 _PERIOD_EVENTS = (
-    "SELECT id, request_id, event, channel, occurred_at FROM sla_event WHERE request_id IN ("  # noqa: S608
+    "SELECT seq, request_id, event, channel, occurred_at FROM sla_event WHERE request_id IN ("  # noqa: S608
     + _RELEVANT
     + ")"
 )
@@ -253,7 +266,7 @@ def log_for_period(session: Session, first: Month, last: Month) -> EventLog:
 def full_log(session: Session) -> EventLog:
     """The whole event log (benchmarks and exports)."""
     raw = _Raw(session)
-    events = raw.fetch("SELECT id, request_id, event, channel, occurred_at FROM sla_event")
+    events = raw.fetch("SELECT seq, request_id, event, channel, occurred_at FROM sla_event")
     requests = raw.fetch("SELECT id, request_id, category FROM sla_request")
     return _log(events, requests)
 

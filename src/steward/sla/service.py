@@ -281,7 +281,8 @@ def ingest(
                 )
             )
     repository.update_request_spans(session, updates)
-    events = [(ids[r[1]], r[5], r[4], r[6]) for r in data]
+    seq = repository.next_seq(session)
+    events = [(ids[r[1]], r[5], r[6], r[4], seq + i) for i, r in enumerate(data)]
     total = len(events)
     added = repository.insert_events(
         session, events, None if progress is None else (lambda done: progress(done, total))
@@ -291,7 +292,7 @@ def ingest(
         batch = repository.add_batch(
             session,
             SlaIngestBatch(source=source[:300], format=fmt, rows=total, added=added,
-                        duplicates=total - added, actor_id=_actor_id(actor)),
+                        duplicates=total - added, seq_start=seq, actor_id=_actor_id(actor)),
         )  # fmt: skip
         result.batch_id = batch.id
         record_event(

@@ -37,14 +37,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_sla_request_long_span'), ['long_span'], unique=False)
 
     op.create_table('sla_event',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('request_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('event', sa.SmallInteger(), nullable=False),
-    sa.Column('channel', sa.SmallInteger(), nullable=False),
     sa.Column('occurred_at', sa.BigInteger(), nullable=False),
+    sa.Column('channel', sa.SmallInteger(), nullable=False),
+    sa.Column('seq', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['request_id'], ['sla_request.id'], name=op.f('fk_sla_event_request_id_sla_request')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_sla_event')),
-    sa.UniqueConstraint('request_id', 'event', 'occurred_at', name=op.f('uq_sla_event_request_id_event_occurred_at'))
+    sa.PrimaryKeyConstraint('request_id', 'event', 'occurred_at', name=op.f('pk_sla_event')),
+    sqlite_with_rowid=False,
     )
     op.create_table('sla_catalogue_version',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -69,6 +69,7 @@ def upgrade() -> None:
     sa.Column('rows', sa.Integer(), nullable=False),
     sa.Column('added', sa.Integer(), nullable=False),
     sa.Column('duplicates', sa.Integer(), nullable=False),
+    sa.Column('seq_start', sa.BigInteger(), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['actor_id'], ['account_user.id'], name=op.f('fk_sla_ingest_batch_actor_id_account_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sla_ingest_batch'))
