@@ -274,3 +274,47 @@ def test_home_page_says_what_needs_each_person(client, make):
     login(client, operator)
     home = client.get("/home").text
     assert "Home-panel plan" in home and "open for comment until" in home
+
+
+def test_revision_form_leads_to_the_diff_page(client, make):
+    _ifm_user, plan_id = _draft(client, make)
+    form = client.get(f"/changes/{plan_id}/edit")
+    assert form.status_code == 200 and "Saving creates version 2" in form.text
+    data = {"title": "Legacy transfer retirement", "origin": "operational", "significance": "significant",
+            "affected": "all", "body": BODY.replace("new endpoint", "authenticated endpoint"),
+            "timeline": "2027-02-01: endpoint switched off", "note": "say which endpoint"}
+    revised = post_form(client, f"/changes/{plan_id}/edit", data)
+    assert revised.status_code == 303 and revised.headers["location"].endswith("/diff?old=1&new=2")
+    page = client.get(revised.headers["location"]).text
+    assert "<del>" in page and "<ins>" in page and "authenticated endpoint" in page
+    bad = post_form(client, f"/changes/{plan_id}/edit", {**data, "timeline": "someday: maybe"})
+    assert bad.status_code == 422 and "line 1" in bad.text and "someday: maybe" in bad.text
+
+
+def test_dug_puts_the_plan_to_a_vote_and_the_chair_records_the_passed_decision_r_tch_1(client, make):
+    from steward.governance import service as governance
+
+    _ifm_user, plan_id = _draft(client, make)
+    post_form(client, f"/changes/{plan_id}/publish", {"comment_days": "30"})
+    _age_period(plan_id)
+    assert post_form(client, f"/changes/{plan_id}/statement", {"text": "No comments."}).status_code == 303
+    with dbmod.session_scope() as s:
+        build_dug(s)
+    client.cookies.clear()
+    login(client, SimpleNamespace(email="voter0@dug.test"))
+    page = client.get(f"/changes/{plan_id}").text
+    assert "Put the plan to a DUG vote" in page and "The DUG has not yet put this plan to a vote." in page
+    proposed = post_form(client, "/governance/motions", {
+        "kind": "agree_technical_plan", "subject_type": "change_plan", "subject_id": str(plan_id),
+        "title": "Agree the legacy transfer retirement plan", "text": "The DUG agrees the plan."})
+    assert proposed.status_code == 303
+    motion_id = int(proposed.headers["location"].rsplit("/", 1)[1])
+    refused = post_form(client, f"/changes/{plan_id}/agreement")
+    assert refused.status_code == 409
+    with dbmod.session_scope() as s:
+        for voter in dug_of(s).voters:
+            if governance.readable_motion(s, voter, motion_id).state == "open":
+                governance.cast_vote(s, voter, motion_id, "yes")
+    assert post_form(client, f"/changes/{plan_id}/agreement").status_code == 303
+    page = client.get(f"/changes/{plan_id}").text
+    assert f"DUG decision #{motion_id}" in page and "Agreed by the DUG" in page
