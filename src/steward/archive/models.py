@@ -1,7 +1,8 @@
 """The archive's tables: log entries, the Merkle tree's tiles, the log head, checkpoints.
 
 Importing this module registers the archive as a listener of ``steward.events``, so every
-audit event and publication enters the log in the transaction that records it.
+audit event and publication enters the log in the transaction that records it (appended
+when that transaction commits).
 """
 
 from __future__ import annotations
@@ -9,7 +10,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from steward import events
@@ -69,10 +79,27 @@ class ArchiveCheckpoint(Base):
     signed_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
-def _archive_listener(session: Session, record: Any) -> None:
-    from steward.archive.service import archive_record
+PENDING = "archive_pending"
 
-    archive_record(session, record)
+
+def _archive_listener(session: Session, record: Any) -> None:
+    # Queue the record; it is appended just before the transaction commits, so the log
+    # head's lock is held only for the commit itself (no lock-order deadlocks with the
+    # rows the use case touched) and log order is commit order.
+    session.info.setdefault(PENDING, []).append(record)
+
+
+@event.listens_for(Session, "before_commit")
+def _append_pending(session: Session) -> None:
+    if session.info.get(PENDING):
+        from steward.archive.service import drain_pending
+
+        drain_pending(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop(PENDING, None)
 
 
 if _archive_listener not in events.LISTENERS:

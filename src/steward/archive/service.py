@@ -1,7 +1,8 @@
 """Use cases of the tamper-evident archive (R-DSP-9, R-DSP-6, R-AUD-2).
 
 * Every audit event and publication is appended to the log in the transaction that
-  records it (:func:`archive_record`, registered in ``steward.events.LISTENERS``).
+  records it, just before it commits (:func:`drain_pending`, queued by the listener in
+  ``steward.archive.models``).
 * Checkpoints are signed on demand and by the worker (:func:`sign_checkpoint`), never
   for a tree that is not consistent with the last signed one.
 * Proofs are served from the stored tiles (:func:`inclusion_proof`,
@@ -55,7 +56,7 @@ from steward.archive.merkle import (
     root_at,
     verify_consistency,
 )
-from steward.archive.models import ArchiveCheckpoint, ArchiveEntry
+from steward.archive.models import PENDING, ArchiveCheckpoint, ArchiveEntry
 from steward.archive.tiles import (
     TILE_HEIGHT,
     TiledNodes,
@@ -193,15 +194,23 @@ def append_entries(session: Session, items: Sequence[NewEntry]) -> list[int]:
     return [row["seq"] for row in rows]
 
 
-def archive_record(session: Session, record: AuditEvent | Publication) -> int:
-    """Log an audit event (sealed unless public) or a publication; return its position."""
+def _new_entry(record: AuditEvent | Publication) -> NewEntry:
     if isinstance(record, Publication):
-        item = NewEntry("publication", record.id, record.published_at, publication_content(record))
-    else:
-        item = NewEntry(
-            "event", record.id, record.occurred_at, event_content(record), sealed=not record.public
-        )
-    return append_entries(session, [item])[0]
+        return NewEntry("publication", record.id, record.published_at, publication_content(record))
+    return NewEntry(
+        "event", record.id, record.occurred_at, event_content(record), sealed=not record.public
+    )
+
+
+def archive_records(session: Session, records: Sequence[AuditEvent | Publication]) -> list[int]:
+    """Log audit events (sealed unless public) and publications; return their positions."""
+    return append_entries(session, [_new_entry(r) for r in records])
+
+
+def drain_pending(session: Session) -> list[int]:
+    """Append the records this transaction queued (done before every commit)."""
+    pending = session.info.pop(PENDING, None) or []
+    return archive_records(session, pending)
 
 
 def backfill(session: Session) -> int:
@@ -209,6 +218,7 @@ def backfill(session: Session) -> int:
 
     Run by ``steward init``; a no-op once everything is logged.
     """
+    drain_pending(session)
     logged_events = repository.logged_sources(session, "event")
     logged_publications = repository.logged_sources(session, "publication")
     items: list[NewEntry] = []
@@ -260,6 +270,7 @@ def sign_checkpoint(
     """Sign the log's current size and root, unless that size is already signed."""
     if principal is not None:
         principal.require(Permission.ARCHIVE_CHECKPOINT)
+    drain_pending(session)
     size, root = repository.head(session)
     existing = repository.checkpoint_at(session, size)
     if existing is not None:
@@ -280,6 +291,7 @@ def sign_checkpoint(
 
 def checkpoint_task(session: Session, now: datetime) -> str:
     """Periodic task: sign a checkpoint when the log grew since the last one."""
+    drain_pending(session)
     size, _ = repository.head(session)
     last = repository.latest_checkpoint(session)
     if last is not None and last.size == size:
@@ -303,6 +315,7 @@ def latest_checkpoint(session: Session) -> ArchiveCheckpoint:
 
 
 def _size_or_head(session: Session, size: int | None, field_name: str) -> int:
+    drain_pending(session)
     current, _ = repository.head(session)
     if size is None:
         return current
@@ -443,6 +456,7 @@ def verify_log(session: Session, verifier: NoteVerifier | None) -> VerifyReport:
     were altered, and each checkpoint that fails its signature or the entries.
     """
     report = VerifyReport()
+    drain_pending(session)
     size, head_root = repository.head(session)
     report.size, report.root = size, head_root
     stored_tiles = repository.all_tiles(session)
