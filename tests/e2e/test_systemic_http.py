@@ -63,3 +63,13 @@ def test_detection_via_api_is_idempotent(client, make):
     first = client.post("/api/v1/systemic/detect", headers=_h(token))
     assert first.status_code == 200 and first.json()["summary"] == "no new signal"
     assert client.get("/api/v1/systemic/signals", headers=_h(token)).json() == []
+
+
+def test_out_of_range_ids_are_not_found_on_pages(client, make):
+    login(client, make.user("dug_chair", "dug_member"))
+    for path in ("/ballots/99999999999999999999", "/systemic/reviews/99999999999999999999",
+                 "/systemic/signals/99999999999999999999"):
+        assert client.get(path).status_code == 404, path
+    r = post_form(client, "/ballots/new", {"matter_type": "dispute", "matter_id": "99999999999999999999",
+                                          "option": "golden_bylaw", "closes_at": "2099-01-01T00:00"})
+    assert r.status_code == 422 and "matter_id" in r.text

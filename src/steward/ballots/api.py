@@ -3,15 +3,23 @@ tally and the anonymous receipt leaves with their inclusion proofs."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from steward.accounts.principal import Principal
 from steward.authz import Permission
 from steward.ballots import domain, repository, service
 from steward.ballots.models import Ballot
-from steward.ballots.schemas import BallotIn, BallotOut, ExecuteIn, VerifyIn, VoteIn, VoteOut
+from steward.ballots.schemas import (
+    BallotId,
+    BallotIn,
+    BallotOut,
+    ExecuteIn,
+    VerifyIn,
+    VoteIn,
+    VoteOut,
+)
 from steward.db import utcnow
 from steward.web import CurrentPrincipal, DbSession, require
 
@@ -49,24 +57,24 @@ def open_ballot(body: BallotIn, db: DbSession, principal: Principal = require(Pe
 
 
 @router.get("/{ballot_id}", response_model=BallotOut)
-def ballot(ballot_id: int, db: DbSession, principal: CurrentPrincipal) -> BallotOut:
+def ballot(ballot_id: BallotId, db: DbSession, principal: CurrentPrincipal) -> BallotOut:
     return ballot_out(db, principal, service.get(db, ballot_id))
 
 
 @router.post("/{ballot_id}/vote", response_model=VoteOut)
-def vote(ballot_id: int, body: VoteIn, db: DbSession, principal: Principal = require(Permission.BALLOT_VOTE)) -> VoteOut:
+def vote(ballot_id: BallotId, body: VoteIn, db: DbSession, principal: Principal = require(Permission.BALLOT_VOTE)) -> VoteOut:
     """Vote (or change the vote) for your organisation; keep the receipt code."""
     r = service.cast_vote(db, principal, ballot_id, choice=body.choice, chambers=body.chambers, now=utcnow())
     return VoteOut(ballot=r.ballot_id, receipt_code=r.code, receipts=r.receipts, changed=r.changed, cast_at=r.cast_at)
 
 
 @router.post("/{ballot_id}/close", response_model=BallotOut)
-def close(ballot_id: int, db: DbSession, principal: Principal = require(Permission.BALLOT_MANAGE)) -> BallotOut:
+def close(ballot_id: BallotId, db: DbSession, principal: Principal = require(Permission.BALLOT_MANAGE)) -> BallotOut:
     return ballot_out(db, principal, service.close_ballot(db, principal, ballot_id, utcnow()))
 
 
 @router.get("/{ballot_id}/receipts")
-def receipts(ballot_id: int, db: DbSession) -> dict[str, Any]:
+def receipts(ballot_id: BallotId, db: DbSession) -> dict[str, Any]:
     """After the close: every counted vote as an anonymous leaf, and the tree's root."""
     b = service.get(db, ballot_id)
     leaves = service.published_leaves(db, b)
@@ -74,19 +82,19 @@ def receipts(ballot_id: int, db: DbSession) -> dict[str, Any]:
 
 
 @router.get("/{ballot_id}/receipts/{receipt}")
-def receipt(ballot_id: int, receipt: str, db: DbSession) -> dict[str, Any]:
+def receipt(ballot_id: BallotId, receipt: Annotated[str, Path(max_length=64)], db: DbSession) -> dict[str, Any]:
     """After the close: the inclusion proof of one receipt (RFC 9162)."""
     return service.receipt_proof(db, service.get(db, ballot_id), receipt)
 
 
 @router.post("/{ballot_id}/verify")
-def verify(ballot_id: int, body: VerifyIn, db: DbSession) -> dict[str, Any]:
+def verify(ballot_id: BallotId, body: VerifyIn, db: DbSession) -> dict[str, Any]:
     """After the close: check a receipt code — the vote in each chamber with its proof."""
     return {"ballot": ballot_id, "votes": service.verify_code(db, service.get(db, ballot_id), body.code)}
 
 
 @router.post("/{ballot_id}/execute", response_model=BallotOut)
-def execute(ballot_id: int, body: ExecuteIn, db: DbSession,
+def execute(ballot_id: BallotId, body: ExecuteIn, db: DbSession,
             principal: Principal = require(Permission.BALLOT_MANAGE)) -> BallotOut:
     """Record that the DUG executes the option: refused without a passed ballot."""
     return ballot_out(db, principal, service.execute_option(db, principal, ballot_id, body.note, utcnow()))

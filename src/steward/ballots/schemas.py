@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel, Field
+
+MAX_ID = 2**31 - 1
+BallotId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class BallotIn(BaseModel):
-    matter_type: str = Field(description="dispute or urgent_review")
-    matter_id: int
-    option: str = Field(description="contract_co, golden_bylaw, spill_board or other")
-    description: str = ""
-    title: str = ""
+    matter_type: str = Field(description="dispute or urgent_review", max_length=30)
+    matter_id: int = Field(ge=1, le=MAX_ID)
+    option: str = Field(description="contract_co, golden_bylaw, spill_board or other", max_length=30)
+    description: str = Field("", max_length=5000)
+    title: str = Field("", max_length=300)
     opens_at: datetime | None = Field(None, description="default: now")
     closes_at: datetime
 
 
 class VoteIn(BaseModel):
-    choice: str | None = Field(None, description="yes, no or abstain, in every chamber of the voter")
-    chambers: dict[str, str] | None = Field(None, description='per chamber, e.g. {"cctld": "yes", "gtld": "no"}')
+    choice: str | None = Field(None, description="yes, no or abstain, in every chamber of the voter", max_length=10)
+    chambers: dict[str, str] | None = Field(None, description='per chamber, e.g. {"cctld": "yes", "gtld": "no"}',
+                                            max_length=2)
 
 
 class VoteOut(BaseModel):
@@ -32,11 +37,11 @@ class VoteOut(BaseModel):
 
 
 class VerifyIn(BaseModel):
-    code: str
+    code: str = Field(max_length=100)
 
 
 class ExecuteIn(BaseModel):
-    note: str = ""
+    note: str = Field("", max_length=2000)
 
 
 class BallotOut(BaseModel):

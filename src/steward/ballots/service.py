@@ -47,8 +47,11 @@ def sizes_of(ballot: Ballot) -> dict[Chamber, int]:
     return {Chamber.CCTLD: ballot.electorate_cctld, Chamber.GTLD: ballot.electorate_gtld}
 
 
+MAX_ID = 2**31 - 1
+
+
 def get(session: Session, ballot_id: int) -> Ballot:
-    row = repository.ballot(session, ballot_id)
+    row = repository.ballot(session, ballot_id) if 0 < ballot_id <= MAX_ID else None
     if row is None:
         raise NotFound(f"no ballot #{ballot_id}")
     return row
@@ -72,6 +75,8 @@ def matter(session: Session, matter_type: str, matter_id: int) -> Matter:
         kind = MatterKind(matter_type)
     except ValueError:
         raise Invalid("the matter is a dispute or an urgent_review", field="matter_type") from None
+    if not 0 < matter_id <= MAX_ID:
+        raise Invalid(f"no {kind.value.replace('_', ' ')} #{matter_id}", field="matter_id")
     if kind is MatterKind.DISPUTE:
         from steward.disputes import domain as disputes_domain
         from steward.disputes.models import DisputeCase

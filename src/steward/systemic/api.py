@@ -15,6 +15,7 @@ from steward.systemic.schemas import (
     DismissIn,
     EvidenceOut,
     ExpertOut,
+    IdPath,
     MilestoneOut,
     ProposalIn,
     ReviewIn,
@@ -60,7 +61,7 @@ def signals(db: DbSession, principal: Principal = require(Permission.SYSTEMIC_RE
 
 
 @router.get("/signals/{signal_id}", response_model=SignalOut)
-def signal(signal_id: int, db: DbSession, principal: Principal = require(Permission.SYSTEMIC_READ)) -> SignalOut:
+def signal(signal_id: IdPath, db: DbSession, principal: Principal = require(Permission.SYSTEMIC_READ)) -> SignalOut:
     return signal_out(db, service.get_signal(db, principal, signal_id))
 
 
@@ -77,7 +78,7 @@ def propose(body: ProposalIn, db: DbSession, principal: Principal = require(Perm
 
 
 @router.post("/signals/{signal_id}/dismiss", response_model=SignalOut)
-def dismiss(signal_id: int, body: DismissIn, db: DbSession,
+def dismiss(signal_id: IdPath, body: DismissIn, db: DbSession,
             principal: Principal = require(Permission.SYSTEMIC_MANAGE)) -> SignalOut:
     return signal_out(db, service.dismiss(db, principal, signal_id, body.reason))
 
@@ -97,12 +98,12 @@ def open_review(body: ReviewIn, db: DbSession, principal: Principal = require(Pe
 
 
 @router.get("/reviews/{review_id}", response_model=ReviewOut)
-def review(review_id: int, db: DbSession, principal: CurrentPrincipal) -> ReviewOut:
+def review(review_id: IdPath, db: DbSession, principal: CurrentPrincipal) -> ReviewOut:
     return review_out(db, principal, service.get_review(db, principal, review_id))
 
 
 @router.post("/reviews/{review_id}/act", response_model=ReviewOut)
-def act(review_id: int, body: ActIn, db: DbSession, principal: CurrentPrincipal) -> ReviewOut:
+def act(review_id: IdPath, body: ActIn, db: DbSession, principal: CurrentPrincipal) -> ReviewOut:
     """Take one step of the urgent review (see the transition table in docs/systemic.md)."""
     data = body.model_dump()
     action = data.pop("action")

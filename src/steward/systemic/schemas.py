@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel, Field
+
+MAX_ID = 2**31 - 1
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+OptionalId = Annotated[int | None, Field(None, ge=1, le=MAX_ID)]
 
 
 class EvidenceOut(BaseModel):
@@ -30,34 +35,35 @@ class SignalOut(BaseModel):
 
 
 class ProposalIn(BaseModel):
-    title: str
-    reasoning: str
-    evidence: str = Field("", description="one per line: 'dispute 12', 'audit 3', 'sla_month 2026-10/metric' or a URL")
+    title: str = Field(max_length=300)
+    reasoning: str = Field(max_length=20_000)
+    evidence: str = Field("", max_length=20_000,
+                          description="one per line: 'dispute 12', 'audit 3', 'sla_month 2026-10/metric' or a URL")
 
 
 class DismissIn(BaseModel):
-    reason: str
+    reason: str = Field(max_length=5000)
 
 
 class ReviewIn(BaseModel):
-    signal_id: int
-    title: str
-    operator_org_id: int | None = None
+    signal_id: int = Field(ge=1, le=MAX_ID)
+    title: str = Field(max_length=300)
+    operator_org_id: OptionalId = None
 
 
 class ActIn(BaseModel):
-    action: str = Field(description="one of the actions offered at the review's stage")
-    text: str = ""
-    name: str = ""
-    expertise: str = Field("", description="comma-separated fields of expertise")
-    organisation_id: int | None = None
-    user_email: str = ""
-    declaration: str = ""
-    milestones: str = Field("", description="one per line: 'YYYY-MM-DD title'")
-    milestone_id: int | None = None
+    action: str = Field(description="one of the actions offered at the review's stage", max_length=40)
+    text: str = Field("", max_length=20_000)
+    name: str = Field("", max_length=200)
+    expertise: str = Field("", description="comma-separated fields of expertise", max_length=1000)
+    organisation_id: OptionalId = None
+    user_email: str = Field("", max_length=320)
+    declaration: str = Field("", max_length=2000)
+    milestones: str = Field("", description="one per line: 'YYYY-MM-DD title'", max_length=20_000)
+    milestone_id: OptionalId = None
     critical: bool | None = None
-    finding: str = Field("", description="no_breach, remediable or not_remediable")
-    ref: str = ""
+    finding: str = Field("", description="no_breach, remediable or not_remediable", max_length=30)
+    ref: str = Field("", max_length=300)
 
 
 class ExpertOut(BaseModel):

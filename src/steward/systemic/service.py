@@ -168,8 +168,11 @@ def propose(session: Session, actor: Principal, *, title: str, reasoning: str, e
     return row
 
 
+MAX_ID = 2**31 - 1
+
+
 def get_signal(session: Session, principal: Principal, signal_id: int) -> Signal:
-    row = repository.signal(session, principal, signal_id)
+    row = repository.signal(session, principal, signal_id) if 0 < signal_id <= MAX_ID else None
     if row is None:
         raise NotFound(f"no signal #{signal_id}")
     return row
@@ -203,7 +206,7 @@ def escalation_eligible(review: Review) -> bool:
 
 
 def get_review(session: Session, principal: Principal, review_id: int) -> Review:
-    row = repository.review(session, principal, review_id)
+    row = repository.review(session, principal, review_id) if 0 < review_id <= MAX_ID else None
     if row is None:
         raise NotFound(f"no urgent review #{review_id}")
     return row
@@ -238,7 +241,8 @@ def open_review(session: Session, actor: Principal, signal_id: int, *, title: st
     title = " ".join(title.split())
     if not title:
         raise Invalid("give the review a title", field="title")
-    if operator_org_id is not None and registry_repository.organisation_by_id(session, operator_org_id) is None:
+    if operator_org_id is not None and (not 0 < operator_org_id <= MAX_ID or
+                                        registry_repository.organisation_by_id(session, operator_org_id) is None):
         raise Invalid(f"no organisation #{operator_org_id}", field="operator_org_id")
     from steward.governance import service as governance
 
@@ -426,7 +430,8 @@ def act(session: Session, actor: Principal, review_id: int, action: str, inp: Ac
 def _appoint_expert(session: Session, row: Review, inp: ActInput, now: datetime) -> dict[str, Any]:
     _require_decision(session, "appoint_experts", row)
     expertise = tuple(x.strip() for x in inp.expertise.replace(";", ",").split(",") if x.strip())
-    org = registry_repository.organisation_by_id(session, inp.organisation_id) if inp.organisation_id else None
+    org = (registry_repository.organisation_by_id(session, inp.organisation_id)
+           if inp.organisation_id and 0 < inp.organisation_id <= MAX_ID else None)
     if inp.organisation_id and org is None:
         raise SystemicError(f"no organisation #{inp.organisation_id}", "organisation_id")
     user_id = None

@@ -1,0 +1,32 @@
+"""Property-based API check (schemathesis): no input makes a systemic or ballot route fail with a
+server error, for a caller who is at once operator staff, DUG chair, expert, mediator and IAP
+panelist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from steward.app import create_app
+
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app()).include(
+    path_regex="^/api/v1/(systemic|ballots)"
+)
+
+
+@pytest.fixture
+def token(sqlite_db: str, make: Any) -> str:
+    org = make.operator("Fuzz Registry", tlds=(("fuzz", "generic"), ("fz", "country-code")))
+    user = make.user("operator_staff", "dug_chair", "dug_member", "expert", "mediator", "iap_panelist",
+                     org=org, email="fuzz@test.example")
+    return str(make.token(user))
+
+
+@schema.parametrize()
+@settings(max_examples=25, suppress_health_check=list(HealthCheck), deadline=None)
+def test_no_server_error_on_any_input(case: Any, token: str) -> None:
+    response = case.call(headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code < 500, (case.method, case.path, response.text[:300])
