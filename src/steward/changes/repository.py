@@ -114,7 +114,13 @@ def pending_count(session: Session, plan_id: int) -> int:
 
 
 def next_comment_number(session: Session, plan_id: int) -> int:
-    """The number the next published comment of a plan gets."""
+    """The number the next published comment of a plan gets.
+
+    The plan's row is locked first (``FOR UPDATE`` on PostgreSQL; SQLite's write
+    transaction already serialises) so two comments published at once never get the
+    same number.
+    """
+    session.execute(select(ChangePlan.id).where(ChangePlan.id == plan_id).with_for_update())
     current = session.scalar(
         select(func.max(ChangeComment.number)).where(ChangeComment.plan_id == plan_id)
     )
