@@ -135,3 +135,26 @@ def test_operator_votes_through_the_page_and_gets_a_receipt_once(client, make):
     assert 'id="receipt-code"' not in again.text
     empty = post_form(client, f"/ballots/{ballot['id']}/vote", {})
     assert empty.status_code == 422 and "choose yes, no or abstain" in empty.text
+
+
+def test_every_operators_contacts_get_the_opening_and_the_reminder_by_email_R_ESC_1(client, make, smtp_server):
+    from steward import worker
+    from steward.registry.models import Tld
+
+    org = make.org("Mailed Registry", "operator", contact_email="registry@mailed.example")
+    with dbmod.session_scope() as s:
+        s.add(Tld(a_label="mailed", u_label="mailed", type="generic", manager_id=org.id))
+    staff = make.user("operator_staff", org=org)
+    w = _world(make)
+    ballot = _open(client, w)
+    with dbmod.session_scope() as s:  # the close is now one hour away: inside the reminder window
+        b = s.get(Ballot, ballot["id"])
+        assert b is not None
+        b.closes_at = utcnow() + timedelta(hours=1)
+    worker.run_once()
+    sent = [(m["To"], m["Subject"]) for m in smtp_server.messages]
+    for address in ("registry@mailed.example", staff.email, w["users"]["cc"].email):
+        subjects = [subject for to, subject in sent if to == address]
+        assert any("is open" in x for x in subjects), (address, sent)
+        assert any("closes" in x for x in subjects), (address, sent)
+    assert not [s for to, s in sent if to == w["chair"].email and "ballot" in s.lower()], sent

@@ -175,3 +175,27 @@ def test_reminder_before_close_is_sent_once(session, world) -> None:  # type: ig
     assert service.remind_closing(session, CLOSES - timedelta(hours=46)) == "queued 0 ballot reminders"
     assert session.query(OutboxEmail).count() == before + 3
     assert ballot.reminder_sent
+
+
+def test_a_dispute_is_eligible_only_after_the_iap_outcome_allows_it_R_DSP_6(session, world) -> None:  # type: ignore[no-untyped-def]
+    from steward.disputes.models import DisputeCase
+    from tests.integration.ballots.factories import passed_decision
+
+    cc_org = world["orgs"][0]
+    case = DisputeCase(reference="D-2026-9", title="Slow DS changes", complainant_org_id=cc_org.id,
+                       stage="mediation", subject="performance", lodged_at=NOW)
+    session.add(case)
+    session.flush()
+    passed_decision(session, "proceed_further_escalation", "dispute", case.id)
+    chair = world["chair"].principal(session)
+    with pytest.raises(Conflict, match="not eligible"):
+        service.open_ballot(session, chair, matter_type="dispute", matter_id=case.id, option="contract_co",
+                            closes_at=CLOSES, now=NOW)
+    case.stage = "not_capable_of_remedy"
+    session.flush()
+    ballot = service.open_ballot(session, chair, matter_type="dispute", matter_id=case.id, option="contract_co",
+                                 closes_at=CLOSES, now=NOW)
+    assert service.matter_of(session, ballot)["url"] == f"/disputes/{case.id}"
+    with pytest.raises(Conflict, match="still open"):
+        service.open_ballot(session, chair, matter_type="dispute", matter_id=case.id, option="contract_co",
+                            closes_at=CLOSES, now=NOW)
