@@ -319,3 +319,41 @@ def test_html_ladder_forms_and_conflict_message(client: Any, people: People) -> 
     assert f"/disputes/{case_id}" in board.text
     page = client.get(url)
     assert "How this was counted" in page.text
+
+
+def test_direct_negotiation_then_escalation_to_the_dug(client: Any, people: People) -> None:
+    """R-DSP-2: the optional first stage; the DUG sees the case only once it is lodged."""
+    p = people
+    case = lodge(client, p, negotiate_first=True, negotiation="")
+    assert case["stage"] == "negotiation"
+    kinds = {d["kind"] for d in case["deadlines"]}
+    assert kinds == {"acknowledgement", "answer"}
+    assert client.get(f"/api/v1/disputes/{case['id']}", headers=h(p, "member")).status_code == 404
+    case = ok(act(client, p, "ifm", case, "acknowledge"))
+    case = ok(act(client, p, "ifm", case, "answer", text="We are looking into it."))
+    assert [d["running"] for d in case["deadlines"]] == [False, False]
+    no_account = act(client, p, "operator", case, "escalate",
+                     complaint={**COMPLAINT, "negotiation": ""})
+    assert no_account.status_code == 422 and no_account.json()["field"] == "negotiation"
+    case = ok(act(client, p, "operator", case, "escalate", complaint=COMPLAINT))
+    assert case["stage"] == "lodged"
+    assert client.get(f"/api/v1/disputes/{case['id']}", headers=h(p, "member")).status_code == 200
+    lodged = client.get("/api/v1/disputes?stage=lodged", headers=h(p, "member")).json()
+    assert [c["id"] for c in lodged] == [case["id"]]
+    assert client.get("/api/v1/disputes?stage=nonsense", headers=h(p, "member")).status_code == 422
+
+
+def test_settled_in_negotiation_through_the_page(client: Any, people: People) -> None:
+    p = people
+    login(client, p.operator)
+    r = post_form(client, "/disputes/new", {
+        "title": "Contact change pending", "tlds": "sample", "what_happened": "Pending for a week.",
+        "subject": "service_level", "service_levels": "contact confirmation", "mode": "negotiate",
+    })
+    assert r.status_code == 303, r.text
+    url = r.headers["location"]
+    assert "Direct negotiation" in client.get(url).text
+    r = post_form(client, f"{url}/act", {"action": "settle", "version": 1})
+    assert r.status_code == 303
+    page = client.get(url).text
+    assert "Settled in direct negotiation" in page and "archived" in page

@@ -285,3 +285,31 @@ def test_the_database_layer_never_updates_an_archived_case(world: World) -> None
         assert not repository.compare_and_set(s, cid, version, {"stage": "lodged"})
     with session_scope() as s:
         assert s.get(DisputeCase, cid).stage == "refused"
+
+
+def test_several_worker_processes_never_send_a_dispute_notice_twice(world: World, smtp_server: Any) -> None:
+    """Three `steward worker --once` processes race over the same outbox and periodic task."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    w = world
+    cid = lodge(w)
+    act(w, "member", cid, "request_response", T0)  # long overdue by the real clock
+    steward = Path(sys.executable).with_name("steward")
+    procs = [
+        subprocess.Popen([str(steward), "worker", "--once"], env=dict(os.environ),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(3)
+    ]
+    for proc in procs:
+        assert proc.wait(timeout=120) == 0
+    worker.run_once(get_settings(), "after")  # anything left over, once more
+    mine = [(str(m["To"]), str(m["Subject"])) for m in smtp_server.messages
+            if str(m["Subject"]).startswith("[D-")]
+    assert len(mine) == len(set(mine))
+    overdue = [m for m in mine if "Overdue" in m[1]]
+    assert sorted(to for to, _ in overdue) == sorted(
+        w.users[k].email for k in ("operator", "ifm", "member", "chair")
+    )
