@@ -52,7 +52,22 @@ def index(request: Request, db: DbSession, principal: CurrentPrincipal, q: str =
         "closed_items": [i for i in items if not i["case"].stage.open],  # type: ignore[attr-defined]
         "can_lodge": principal.has(Permission.DISPUTE_LODGE),
         "is_ifm": "ifm_staff" in {r.value for r in principal.roles},
+        "heading": _heading({r.value for r in principal.roles}),
     })
+
+
+def _heading(roles: set[str]) -> str:
+    if "operator_staff" in roles:
+        return "My disputes"
+    if "ifm_staff" in roles:
+        return "IFM queue"
+    if roles & domain.DUG_ROLES:
+        return "DUG cases"
+    if "mediator" in roles:
+        return "My cases as mediator"
+    if "iap_panelist" in roles:
+        return "My cases as IAP panelist"
+    return "Disputes"
 
 
 @router.get("/disputes/board")
