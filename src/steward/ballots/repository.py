@@ -30,6 +30,13 @@ def ballot(session: Session, ballot_id: int) -> Ballot | None:
     return session.scalar(readable_statement().where(Ballot.id == ballot_id))
 
 
+def ballot_locked(session: Session, ballot_id: int, *, exclusive: bool) -> Ballot | None:
+    """The ballot with a row lock (PostgreSQL; SQLite transactions are serial anyway): votes take
+    it shared, the close exclusive, so a vote in flight is either counted or sees the close."""
+    stmt = readable_statement().where(Ballot.id == ballot_id).with_for_update(read=not exclusive)
+    return session.scalar(stmt.execution_options(populate_existing=True))
+
+
 def ballots_on(session: Session, matter_type: str, matter_id: int, option: str | None = None) -> list[Ballot]:
     stmt = readable_statement().where(Ballot.matter_type == matter_type, Ballot.matter_id == matter_id)
     if option is not None:

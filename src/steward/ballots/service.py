@@ -50,8 +50,14 @@ def sizes_of(ballot: Ballot) -> dict[Chamber, int]:
 MAX_ID = 2**31 - 1
 
 
-def get(session: Session, ballot_id: int) -> Ballot:
-    row = repository.ballot(session, ballot_id) if 0 < ballot_id <= MAX_ID else None
+def get(session: Session, ballot_id: int, *, lock: str | None = None) -> Ballot:
+    """The ballot, or 404; ``lock`` "shared" (a vote) or "exclusive" (the close) takes a row lock."""
+    if not 0 < ballot_id <= MAX_ID:
+        row = None
+    elif lock is None:
+        row = repository.ballot(session, ballot_id)
+    else:
+        row = repository.ballot_locked(session, ballot_id, exclusive=lock == "exclusive")
     if row is None:
         raise NotFound(f"no ballot #{ballot_id}")
     return row
@@ -215,7 +221,7 @@ def cast_vote(
     """An operator's staff vote for their organisation, in each chamber it belongs to; a later
     vote replaces the earlier one (with a new receipt) until the close."""
     actor.require(Permission.BALLOT_VOTE)
-    ballot = get(session, ballot_id)
+    ballot = get(session, ballot_id, lock="shared")
     org_id = actor.organisation_id
     elector = repository.elector(session, ballot.id, org_id) if org_id is not None else None
     voter_chambers = None if elector is None else frozenset(
@@ -275,7 +281,7 @@ def close_ballot(session: Session, actor: Principal | None, ballot_id: int, now:
     """After the closing moment: tally per chamber, build the receipt tree and publish both."""
     if actor is not None:
         actor.require(Permission.BALLOT_MANAGE)
-    ballot = get(session, ballot_id)
+    ballot = get(session, ballot_id, lock="exclusive")
     st = status_of(ballot, now)
     if st is Status.CLOSED:
         raise Conflict(f"ballot #{ballot.id} is already closed")

@@ -199,3 +199,39 @@ def test_a_dispute_is_eligible_only_after_the_iap_outcome_allows_it_R_DSP_6(sess
     with pytest.raises(Conflict, match="still open"):
         service.open_ballot(session, chair, matter_type="dispute", matter_id=case.id, option="contract_co",
                             closes_at=CLOSES, now=NOW)
+
+
+def test_a_vote_in_flight_holds_off_the_close_then_is_counted(db_url, world) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from steward import db as dbmod
+
+    with dbmod.session_scope() as s:
+        ballot_id = _open(s, world).id
+    voting = dbmod.new_session()
+    closing = dbmod.new_session()
+    try:
+        service.cast_vote(voting, world["voters"]["cc"].principal(voting), ballot_id, choice="yes",
+                          now=NOW + timedelta(hours=1))
+        if db_url.startswith("sqlite"):
+            # SQLite: the vote's transaction holds the database's write lock
+            raw = sqlite3.connect(db_url.split("///", 1)[1], timeout=0.1)
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                raw.execute("BEGIN IMMEDIATE")
+            raw.close()
+        else:
+            # PostgreSQL: the vote holds the ballot row shared; the close needs it exclusive
+            closing.execute(text("SET lock_timeout = '300ms'"))
+            with pytest.raises(OperationalError):
+                service.close_ballot(closing, None, ballot_id, CLOSES)
+            closing.rollback()
+        voting.commit()
+        closed = service.close_ballot(closing, None, ballot_id, CLOSES)
+        assert closed.tally["chambers"][0]["yes"] == 1
+        closing.commit()
+    finally:
+        voting.close()
+        closing.close()
