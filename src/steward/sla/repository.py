@@ -232,7 +232,7 @@ _RELEVANT = """
     SELECT id FROM sla_request WHERE first_at >= ? AND first_at < ?
         AND (last_at >= ? OR closed_at IS NULL)
     UNION
-    SELECT id FROM sla_request WHERE long_span = ? AND first_at < ?
+    SELECT id FROM sla_request WHERE long_span AND first_at < ?
         AND (last_at >= ? OR closed_at IS NULL)
 """
 _PERIOD_EVENTS = (
@@ -257,7 +257,7 @@ def log_for_period(session: Session, first: Month, last: Month) -> EventLog:
     """
     raw = _Raw(session)
     start, end = first.start_us, last.end_us
-    params = [start - LONG_SPAN_US, end, start, True, end, start]
+    params = [start - LONG_SPAN_US, end, start, end, start]
     events = raw.fetch(_PERIOD_EVENTS, params)
     requests = raw.fetch(_PERIOD_REQUESTS, params)
     return _log(events, requests)

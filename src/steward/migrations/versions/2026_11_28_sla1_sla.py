@@ -34,7 +34,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('sla_request', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sla_request_first_at'), ['first_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_sla_request_long_span'), ['long_span'], unique=False)
+        batch_op.create_index('ix_sla_request_long_span', ['first_at'], unique=False, sqlite_where=sa.text('long_span'), postgresql_where=sa.text('long_span'))
 
     op.create_table('sla_event',
     sa.Column('request_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -160,7 +160,7 @@ def downgrade() -> None:
     op.drop_table('sla_catalogue_version')
     op.drop_table('sla_event')
     with op.batch_alter_table('sla_request', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_sla_request_long_span'))
+        batch_op.drop_index('ix_sla_request_long_span')
         batch_op.drop_index(batch_op.f('ix_sla_request_first_at'))
 
     op.drop_table('sla_request')
