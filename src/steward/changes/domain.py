@@ -175,9 +175,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(Action.REVISE, PlanState.DRAFT, PlanState.DRAFT, "change:draft"),
     # After the comments the IFM may revise the plan; the revision is published with
     # the statement, so the public sees what changed because of the comments.
-    Transition(
-        Action.REVISE, PlanState.COMMENTS_CLOSED, PlanState.COMMENTS_CLOSED, "change:draft"
-    ),
+    Transition(Action.REVISE, PlanState.COMMENTS_CLOSED, PlanState.COMMENTS_CLOSED, "change:draft"),
     Transition(Action.PUBLISH, PlanState.DRAFT, PlanState.OPEN_FOR_COMMENT, "change:publish"),
     Transition(
         Action.CLOSE_COMMENTS,
