@@ -73,3 +73,24 @@ def test_out_of_range_ids_are_not_found_on_pages(client, make):
     r = post_form(client, "/ballots/new", {"matter_type": "dispute", "matter_id": "99999999999999999999",
                                           "option": "golden_bylaw", "closes_at": "2099-01-01T00:00"})
     assert r.status_code == 422 and "matter_id" in r.text
+
+
+def test_a_step_on_a_stale_page_is_refused(client, make):
+    chair = make.user("dug_chair", "dug_member")
+    login(client, chair)
+    r = post_form(client, "/systemic/signals", {"title": "Delays", "reasoning": "Publication has been slow for weeks."})
+    signal_id = int(r.headers["location"].rsplit("/", 1)[1])
+    with dbmod.session_scope() as s:
+        passed_decision(s, "determine_systemic_failure", "systemic-signal", signal_id)
+    r = post_form(client, f"/systemic/signals/{signal_id}/review", {"title": "Delays"})
+    review_id = int(r.headers["location"].rsplit("/", 1)[1])
+    with dbmod.session_scope() as s:
+        passed_decision(s, "appoint_experts", "urgent-review", review_id)
+    page = client.get(f"/systemic/reviews/{review_id}")
+    assert 'name="version" value="1"' in page.text
+    form = {"action": "appoint_expert", "name": "Ada", "expertise": "DNS", "version": "1"}
+    assert post_form(client, f"/systemic/reviews/{review_id}/act", form).status_code == 303
+    assert post_form(client, f"/systemic/reviews/{review_id}/act",
+                     {"action": "start_root_cause", "version": "1"}).status_code == 303
+    stale = post_form(client, f"/systemic/reviews/{review_id}/act", {**form, "name": "Bob", "version": "1"})
+    assert stale.status_code == 409 and "changed by someone else" in stale.text

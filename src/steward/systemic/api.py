@@ -40,7 +40,7 @@ def signal_out(db: DbSession, s: Signal) -> SignalOut:
 def review_out(db: DbSession, principal: Principal, r: Review) -> ReviewOut:
     today = utcnow().date()
     return ReviewOut(
-        id=r.id, title=r.title, signal_id=r.signal_id, stage=r.stage, stage_label=Stage(r.stage).label,
+        id=r.id, version=r.version, title=r.title, signal_id=r.signal_id, stage=r.stage, stage_label=Stage(r.stage).label,
         outcome=r.outcome, escalation_eligible=service.escalation_eligible(r),
         experts=[ExpertOut(name=e.name, expertise=e.expertise, organisation_id=e.organisation_id,
                            declaration=e.declaration) for e in r.experts],

@@ -77,12 +77,12 @@ def review_for_signal(session: Session, signal_id: int) -> Review | None:
     return session.scalar(select(Review).where(Review.signal_id == signal_id))
 
 
-def compare_and_set(session: Session, row: Review, **values: Any) -> bool:
-    """Change a review only if nobody changed it since it was read (version check)."""
+def compare_and_set(session: Session, row: Review, expected_version: int, **values: Any) -> bool:
+    """Change a review only if its version is still the one the caller read (nobody changed it)."""
     result = session.execute(
         update(Review)
-        .where(Review.id == row.id, Review.version == row.version)
-        .values(version=row.version + 1, **values)
+        .where(Review.id == row.id, Review.version == expected_version)
+        .values(version=expected_version + 1, **values)
         .execution_options(synchronize_session=False)
     )
     if int(getattr(result, "rowcount", 0)) != 1:

@@ -64,6 +64,7 @@ class ActIn(BaseModel):
     critical: bool | None = None
     finding: str = Field("", description="no_breach, remediable or not_remediable", max_length=30)
     ref: str = Field("", max_length=300)
+    version: int | None = Field(None, ge=1, le=MAX_ID, description="the version you acted on; a stale one answers 409")
 
 
 class ExpertOut(BaseModel):
@@ -84,6 +85,7 @@ class MilestoneOut(BaseModel):
 
 class ReviewOut(BaseModel):
     id: int
+    version: int
     title: str
     signal_id: int
     stage: str

@@ -308,6 +308,7 @@ class ActInput:
     critical: bool | None = None
     finding: str = ""
     ref: str = ""
+    version: int | None = None
 
 
 def _require_decision(session: Session, kind: str, row: Review) -> int:
@@ -324,6 +325,9 @@ def act(session: Session, actor: Principal, review_id: int, action: str, inp: Ac
     except ValueError:
         raise Invalid(f"unknown action '{action}'", field="action") from None
     row = get_review(session, actor, review_id)
+    expected_version = row.version
+    if inp.version is not None and inp.version != expected_version:
+        raise Conflict("the urgent review was changed by someone else since you loaded it; reload")
     today = _today(now)
     try:
         domain.actor_of(Stage(row.stage), act_)
@@ -411,7 +415,7 @@ def act(session: Session, actor: Principal, review_id: int, action: str, inp: Ac
     if stage is not Stage(row.stage) or changes:
         if stage is Stage.CLOSED:
             changes.update(outcome=outcome.value if outcome else None, closed_at=now)
-        if not repository.compare_and_set(session, row, stage=stage.value, **changes):
+        if not repository.compare_and_set(session, row, expected_version, stage=stage.value, **changes):
             raise Conflict("the urgent review was changed by someone else; reload")
     public = act_ is Action.IAP_DECISION
     record_event(session, f"urgent-review:{act_.value.replace('_', '-')}", actor=actor, subject_type=SUBJECT,

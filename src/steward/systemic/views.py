@@ -137,6 +137,7 @@ def act(
     user_email: Annotated[str, Form()] = "", declaration: Annotated[str, Form()] = "",
     milestones: Annotated[str, Form()] = "", milestone_id: Annotated[str, Form()] = "",
     critical: Annotated[str, Form()] = "", finding: Annotated[str, Form()] = "", ref: Annotated[str, Form()] = "",
+    version: Annotated[str, Form()] = "",
 ) -> Response:
     try:
         def _int(value: str, field: str) -> int | None:
@@ -150,7 +151,8 @@ def act(
             text=text, name=name, expertise=expertise, organisation_id=_int(organisation_id, "organisation_id"),
             user_email=user_email, declaration=declaration, milestones=milestones,
             milestone_id=_int(milestone_id, "milestone_id"),
-            critical={"yes": True, "no": False}.get(critical), finding=finding, ref=ref)
+            critical={"yes": True, "no": False}.get(critical), finding=finding, ref=ref,
+            version=_int(version, "version"))
         service.act(db, principal, review_id, action, inp, utcnow())
     except StewardError as err:
         db.rollback()
