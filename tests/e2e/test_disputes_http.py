@@ -357,3 +357,32 @@ def test_settled_in_negotiation_through_the_page(client: Any, people: People) ->
     assert r.status_code == 303
     page = client.get(url).text
     assert "Settled in direct negotiation" in page and "archived" in page
+
+
+def test_page_upload_over_the_size_limit_is_refused_and_nothing_changes(
+    client: Any, people: People, monkeypatch: Any
+) -> None:
+    from steward.config import get_settings
+
+    monkeypatch.setenv("STEWARD_UPLOAD_MAX_BYTES", "1024")
+    get_settings.cache_clear()
+    p = people
+    case = lodge(client, p)
+    case = ok(act(client, p, "member", case, "request_response"))
+    login(client, p.ifm)
+    big = b"%PDF-1.7\n" + b"0" * 2048
+    r = post_form(client, f"/disputes/{case['id']}/act",
+                  {"action": "submit_response", "version": case["version"], "text": "Our response."},
+                  files={"files": ("big.pdf", big, "application/pdf")})
+    assert r.status_code == 422
+    assert "big.pdf" in r.text and "over the limit of 1024 bytes" in r.text
+    after = ok(client.get(f"/api/v1/disputes/{case['id']}", headers=h(p, "ifm")))
+    assert after["stage"] == "response_requested" and after["version"] == case["version"]
+    ok_pdf = b"%PDF-1.7\n%%EOF\n"
+    r = post_form(client, f"/disputes/{case['id']}/act",
+                  {"action": "submit_response", "version": case["version"], "text": "Our response."},
+                  files={"files": ("small.pdf", ok_pdf, "application/pdf")})
+    assert r.status_code == 303
+    after = ok(client.get(f"/api/v1/disputes/{case['id']}", headers=h(p, "ifm")))
+    assert after["documents"][-1]["attachments"][0]["filename"] == "small.pdf"
+    get_settings.cache_clear()
