@@ -30,6 +30,8 @@ class People:
     sysadmin: Any
     auditor: Any
     idle_mediator: Any
+    expert: Any
+    iprt: Any
     tokens: dict[str, str]
 
 
@@ -52,10 +54,12 @@ def people(make: Any) -> People:
         sysadmin=make.user("sysadmin"),
         auditor=make.user("auditor"),
         idle_mediator=make.user("mediator"),
+        expert=make.user("expert"),
+        iprt=make.user("iprt_member"),
         tokens={},
     )
     for name in ("operator", "ifm", "member", "chair", "liaison", "mediator", "panelist",
-                 "recused", "other_operator", "sysadmin", "auditor", "idle_mediator"):
+                 "recused", "other_operator", "sysadmin", "auditor", "idle_mediator", "expert", "iprt"):
         p.tokens[name] = make.token(getattr(p, name))
     return p
 
@@ -206,7 +210,8 @@ def test_bad_attachment_is_refused_and_nothing_changes(client: Any, people: Peop
 
 
 SEES = ["operator", "ifm", "member", "chair", "liaison"]
-BLIND = ["recused", "other_operator", "sysadmin", "auditor", "idle_mediator", "mediator", "panelist"]
+BLIND = ["recused", "other_operator", "sysadmin", "auditor", "idle_mediator", "mediator", "panelist",
+         "expert", "iprt"]
 
 
 def test_confidentiality_from_outside_every_role_every_route(client: Any, people: People) -> None:
