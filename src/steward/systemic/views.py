@@ -120,7 +120,9 @@ def _review(request: Request, db: DbSession, principal: Principal, review_id: in
         "eligible": service.escalation_eligible(row),
         "binds": domain.bound_parties(row.operator_org_id is not None),
         "organisations": registry_repository.organisations(db) if Action.APPOINT_EXPERT in service.available_actions(principal, row) else [],
-        "can_open_ballot": principal.has(Permission.BALLOT_MANAGE), **extra,
+        "can_open_ballot": principal.has(Permission.BALLOT_MANAGE),
+        "operator": registry_repository.organisation_by_id(db, row.operator_org_id) if row.operator_org_id else None,
+        **extra,
     }, status_code=status)
 
 
