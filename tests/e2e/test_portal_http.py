@@ -77,3 +77,4 @@ def test_open_data_json_csv_and_api_agree(client):
     schedule = client.get("/portal/open-data/schedule.json").json()
     assert any(item["uid"] == "audit-1@steward" and item["all_day"] for item in schedule)
     assert client.get("/api/v1/portal/publications", params={"kind": "bad kind!"}).status_code == 422
+    assert client.get("/api/v1/portal/publications", params={"kind": "sla-report"}).json()["total"] == 0

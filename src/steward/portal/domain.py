@@ -23,16 +23,22 @@ from icalendar import Calendar, Event
 # Kinds other contexts publish under, with the label the portal shows; unknown kinds
 # still appear, under their raw name, so a new context never vanishes from the portal.
 KIND_LABELS: dict[str, str] = {
-    "performance_report": "Performance report",
-    "dug_review": "DUG review",
+    "sla-report": "Performance report",
+    "sla-review": "DUG review of a performance report",
+    "sla-catalogue": "Service-level catalogue",
     "iap_finding": "IAP finding",
-    "audit_result": "Audit result",
-    "review_report": "Review report",
+    "iap-finding": "IAP finding",
+    "audit_report": "Audit result",
+    "audit_examination": "DUG examination of an audit",
+    "iprt_draft_report": "IPRT draft report",
+    "iprt_final_report": "IPRT review report",
     "consultation": "Technical-change consultation",
     "consultation_statement": "Consultation statement",
-    "ballot_result": "Ballot result",
-    "charter": "Charter",
-    "catalogue": "Service-level catalogue",
+    "change_agreement": "DUG agreement on a technical change",
+    "change_implemented": "Technical change implemented",
+    "ballot-result": "Ballot result",
+    "dug_decision": "DUG decision",
+    "charter": "DUG charter",
 }
 
 CSV_FIELDS = ("id", "kind", "title", "published_at", "url", "summary", "log_index", "proof_url")
@@ -40,7 +46,7 @@ CSV_FIELDS = ("id", "kind", "title", "published_at", "url", "summary", "log_inde
 
 def kind_label(kind: str) -> str:
     """Human label of a publication kind."""
-    return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
+    return KIND_LABELS.get(kind, kind.replace("_", " ").replace("-", " ").capitalize())
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,9 @@ MAX_PAGE = 500
 
 
 def _check_kind(kind: str | None) -> str | None:
-    if kind is not None and (not kind or len(kind) > 40 or not kind.replace("_", "").isalnum()):
+    if kind is not None and (
+        not kind or len(kind) > 40 or not kind.replace("_", "").replace("-", "").isalnum()
+    ):
         raise Invalid("kind must be a publication kind such as iap_finding", field="kind")
     return kind or None
 
@@ -86,10 +88,10 @@ def schedule(session: Session, now: datetime) -> list[ScheduleItem]:
             ScheduleItem(
                 uid=f"sla-month-{start:%Y-%m}@steward",
                 title=f"Performance reporting month {start:%B %Y}",
-                kind="performance_report",
+                kind="sla-report",
                 start=start,
                 end=_month_start(start, 1),
-                url="/portal?kind=performance_report",
+                url="/sla",
                 description="The IFM reports its performance for each calendar month (R-SLA-2).",
             )
         )
@@ -101,7 +103,7 @@ def schedule(session: Session, now: datetime) -> list[ScheduleItem]:
                 ScheduleItem(
                     uid=f"audit-{cycle.number}@steward",
                     title=f"Independent audit {cycle.number} due",
-                    kind="audit_result",
+                    kind="audit_report",
                     start=cycle.due,
                     url="/audits",
                     description="Every 3 years the DUG commissions an independent audit (R-AUD-1).",
@@ -115,7 +117,7 @@ def schedule(session: Session, now: datetime) -> list[ScheduleItem]:
                 ScheduleItem(
                     uid=f"iprt-review-{cycle.number}@steward",
                     title=f"IPRT review {cycle.number} due",
-                    kind="review_report",
+                    kind="iprt_final_report",
                     start=cycle.due,
                     url="/reviews",
                     description="The IANA Performance Review Team's periodic review (R-IPRT-2).",

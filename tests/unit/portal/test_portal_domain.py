@@ -140,3 +140,5 @@ def test_csv_open_data_round_trips_through_the_csv_module() -> None:
 def test_unknown_kinds_get_a_readable_label() -> None:
     assert kind_label("iap_finding") == "IAP finding"
     assert kind_label("new_kind") == "New kind"
+    assert kind_label("sla-report") == "Performance report"
+    assert kind_label("odd-new_kind") == "Odd new kind"
