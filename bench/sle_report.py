@@ -207,9 +207,9 @@ def main() -> int:
     last = Month.of(now).plus(-1)
     first = last.plus(-119)
     months = month_range(first, last)
-    # one scale-1 decade has about 240k events; scale the request volume to the target
-    probe = sum(1 for _ in simulate(12, args.seed, now=now, first=last.plus(-11)))
-    scale = args.events / (probe * 10)
+    # a scale-1 decade has about 240k events: scale the request volume to the target
+    probe = sum(1 for _ in simulate(120, args.seed, now=now, first=first))
+    scale = args.events / probe
     print(f"Simulating 120 months ({first}…{last}) at {scale:.1f}× the real volume …", flush=True)
     started = time.perf_counter()
     path = folder / "events.csv"
