@@ -243,7 +243,7 @@ def ingest(
             truncated=parsed.truncated or len(errors) > rows.MAX_ERRORS,
         )
     data = parsed.rows
-    # per request in this file: tld, category, first line, earliest event, earliest closed event
+    # per request of this file: [tld, category, first line, first_at, closed_at, last_at]
     spans = parsed.requests
     stored = repository.stored_requests(session, spans, total=repository.request_count(session))
     existing = {rid: (s[1], s[2]) for rid, s in stored.items()}
@@ -254,7 +254,6 @@ def ingest(
     def long_span(first: int, last: int, closed: int | None) -> bool:
         return closed is None or last - first > repository.LONG_SPAN_US
 
-    # spans: [tld, category, line, first_at, closed_at, last_at]
     new = [
         (rid, s[0], s[1], s[3], s[5], s[4], long_span(s[3], s[5], s[4]))
         for rid, s in spans.items()
