@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse
 
 from steward.accounts.principal import Principal
@@ -27,6 +27,9 @@ from steward.errors import NotFound
 from steward.web import DbSession, require
 
 router = APIRouter(prefix="/api/v1/archive", tags=["archive"])
+
+# Sizes and positions fit a signed 64-bit column; larger numbers are refused, not overflowed.
+MAX = 2**62
 
 
 def checkpoint_out(cp: ArchiveCheckpoint) -> CheckpointOut:
@@ -74,7 +77,7 @@ def sign(
 
 
 @router.get("/tree", response_model=TreeOut)
-def tree(db: DbSession, size: int | None = Query(None, ge=0)) -> TreeOut:
+def tree(db: DbSession, size: int | None = Query(None, ge=0, le=MAX)) -> TreeOut:
     """The root of the tree at ``size`` (default: the current size; unsigned)."""
     tree_size, root = service.tree_root(db, size)
     return TreeOut(size=tree_size, root=service.b64(root))
@@ -82,7 +85,7 @@ def tree(db: DbSession, size: int | None = Query(None, ge=0)) -> TreeOut:
 
 @router.get("/entries", response_model=EntryPage)
 def entries(
-    db: DbSession, start: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000)
+    db: DbSession, start: int = Query(0, ge=0, le=MAX), limit: int = Query(100, ge=1, le=1000)
 ) -> EntryPage:
     """Entries in log order from ``start``: public ones in full, sealed ones as commitments."""
     size, _ = repository.head(db)
@@ -91,7 +94,7 @@ def entries(
 
 
 @router.get("/entries/{seq}", response_model=EntryOut)
-def entry(seq: int, db: DbSession) -> EntryOut:
+def entry(db: DbSession, seq: int = Path(ge=0, le=MAX)) -> EntryOut:
     """One entry."""
     return EntryOut(**service.entry_view(service.get_entry(db, seq)))
 
@@ -99,7 +102,7 @@ def entry(seq: int, db: DbSession) -> EntryOut:
 @router.get("/proof/inclusion", response_model=InclusionProofOut)
 def inclusion(
     db: DbSession,
-    index: int = Query(..., ge=0, description="Leaf index (the entry's seq)"),
+    index: int = Query(..., ge=0, le=MAX, description="Leaf index (the entry's seq)"),
     size: int | None = Query(
         None, ge=1, description="Tree size (default: current; use a checkpoint's)"
     ),
@@ -111,14 +114,14 @@ def inclusion(
 @router.get("/proof/consistency", response_model=ConsistencyProofOut)
 def consistency(
     db: DbSession,
-    size1: int = Query(..., ge=0),
-    size2: int | None = Query(None, ge=0, description="default: current size"),
+    size1: int = Query(..., ge=0, le=MAX),
+    size2: int | None = Query(None, ge=0, le=MAX, description="default: current size"),
 ) -> ConsistencyProofOut:
     """Consistency proof between two tree sizes (RFC 9162 §2.1.4)."""
     return ConsistencyProofOut(**service.consistency_proof(db, size1, size2))
 
 
 @router.post("/entries/{seq}/reveal", response_model=RevealOut)
-def check_reveal(seq: int, body: RevealIn, db: DbSession) -> RevealOut:
+def check_reveal(body: RevealIn, db: DbSession, seq: int = Path(ge=0, le=MAX)) -> RevealOut:
     """Check a revealed salt and content against a sealed entry's commitment (learns nothing else)."""
     return RevealOut(seq=seq, valid=service.check_reveal(db, seq, body.salt, body.content))

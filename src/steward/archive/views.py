@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from steward.accounts.principal import Principal
@@ -45,7 +45,7 @@ def index(
     request: Request,
     db: DbSession,
     principal: CurrentPrincipal,
-    before: int | None = Query(None, ge=0),
+    before: int | None = Query(None, ge=0, le=2**62),
 ) -> Response:
     size, root = repository.head(db)
     rows = [service.entry_view(e) for e in repository.entries_desc(db, PAGE, before)]
@@ -74,7 +74,9 @@ def sign(db: DbSession, principal: Principal = require(Permission.ARCHIVE_CHECKP
 
 
 @router.get("/archive/entries/{seq}")
-def entry(seq: int, request: Request, db: DbSession, principal: CurrentPrincipal) -> Response:
+def entry(
+    request: Request, db: DbSession, principal: CurrentPrincipal, seq: int = Path(ge=0, le=2**62)
+) -> Response:
     view = service.entry_view(service.get_entry(db, seq))
     checkpoint = repository.latest_checkpoint(db)
     size = (

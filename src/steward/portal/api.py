@@ -17,7 +17,7 @@ def publications(
     db: DbSession,
     kind: str | None = Query(None, max_length=40, description="e.g. iap_finding, audit_result"),
     limit: int = Query(100, ge=1, le=service.MAX_PAGE),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=2**62),
 ) -> PublicItemPage:
     """Everything published, newest first, each with its archive position and proof page."""
     items = service.public_items(db, kind, limit, offset)
