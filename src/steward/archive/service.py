@@ -536,6 +536,8 @@ def verify_log(session: Session, verifier: NoteVerifier | None) -> VerifyReport:
     entry_leaves = [h if h is not None else EMPTY_ROOT for h in recomputed]
     _, from_entries = append_to_tiles(0, {}, entry_leaves)
     entry_nodes = TiledNodes(_MergedTiles(from_entries))
+    stored_nodes = TiledNodes(_MergedTiles(stored_tiles))
+    previous: ArchiveCheckpoint | None = None
     for cp in sorted(repository.checkpoints(session), key=lambda c: c.size):
         report.checkpoints += 1
         if verifier is not None:
@@ -557,6 +559,19 @@ def verify_log(session: Session, verifier: NoteVerifier | None) -> VerifyReport:
                 f"checkpoint of size {cp.size} does not match the entries: records before it"
                 " were changed"
             )
+        if previous is not None and previous.size > 0:
+            # Each checkpoint must extend the one before, proven from the stored tree.
+            try:
+                proof = prove_consistency(stored_nodes, previous.size, cp.size)
+                verify_consistency(
+                    previous.size, cp.size, proof, bytes(previous.root), bytes(cp.root)
+                )
+            except (InvalidProof, KeyError) as exc:
+                problems.append(
+                    f"checkpoint of size {cp.size} is not consistent with the checkpoint of size"
+                    f" {previous.size}: {exc}"
+                )
+        previous = cp
     return report
 
 
