@@ -1,0 +1,240 @@
+"""Authorization matrix, checked by content: every GET route of the app (pages and API, path
+parameters filled from real ids in the demo data) as every role, anonymous, a second operator that
+is not a party, a DUG member recused by organisation and the system administrator.
+
+Unique markers are planted in a confidential dispute's title, complaint, attachment and IFM
+response, in the DUG's report of a case before the IAP, in a sealed archive entry's content, and in a
+ballot vote's receipt. They must never reach anyone the rules don't name (R-DSP-7, R-DUG-3, R-DSP-9,
+R-ESC-1), and those who are named must see the dispute content.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from steward import db as dbmod
+from tests.e2e.security.conftest import ROLES, DemoEnv
+from tests.e2e.security.routes import all_routes
+
+# who the rules name for the planted dispute (in mediation; the demo mediator engaged) — R-DSP-7
+NAMED_CASE = {"operator_party", "ifm", "dug_chair", "dug_member", "dug_liaison", "mediator"}
+# … and for the demo case decided by the IAP (remedy pending): the engaged panelist too (R-DSP-5)
+NAMED_IAP_CASE = NAMED_CASE | {"panelist"}
+CASE_MARKERS = ("DSPTITLE", "DSPTEXT", "DSPDOC", "DSPIFM")
+
+# routes whose GET has a side effect or needs a one-time secret; checked elsewhere
+SKIP = {"/logout", "/changes/confirm/{token}"}
+
+
+def _values(env: DemoEnv) -> dict[str, list[str]]:
+    """Real values for every path parameter, from the demo data (the planted records first)."""
+    from steward.audits.models import PeriodicAudit as Audit
+    from steward.changes.models import ChangePlan
+    from steward.events import Publication
+    from steward.governance.models import DugCharter as Charter
+    from steward.governance.models import DugMotion as Motion
+    from steward.registry.models import Organisation
+    from steward.reviews.models import IprtReview as Review
+    from steward.sla.models import SlaReport
+    from steward.systemic.models import Review as UrgentReview
+    from steward.systemic.models import Signal
+
+    f = env.facts
+    with dbmod.session_scope() as s:
+        def ids(model: Any, col: Any = None, n: int = 3) -> list[str]:
+            col = col if col is not None else model.id
+            return [str(v) for v in s.scalars(select(col).order_by(col.desc()).limit(n))]
+
+        slug = s.scalar(select(Organisation.slug).where(Organisation.name == "DENIC eG"))
+        months = [str(v) for v in s.scalars(select(SlaReport.month).order_by(SlaReport.month.desc()).limit(2))]
+        return {
+            "case_id": [str(f["case_id"]), str(f["iap_case_id"])],
+            "attachment_id": [str(f["attachment_id"])],
+            "seq": [str(f["sealed_seq"]), "1"],
+            "ballot_id": [str(f["ballot_id"])],
+            "receipt": list(f["receipt_ids"]),
+            "audit_id": ids(Audit),
+            "plan_id": ids(ChangePlan),
+            "number": ["1"],
+            "motion_id": ids(Motion, n=4),
+            "slug": [slug or "denic-eg"],
+            "label": ["de"],
+            "review_id": ids(Review),
+            "systemic_review_id": ids(UrgentReview),
+            "signal_id": ids(Signal),
+            "month": months or ["2026-10"],
+            "metric_id": ["1"],
+            "filename": [f"{months[0]}.json", f"{months[0]}.csv"] if months else ["2026-10.json"],
+            "version": [str(v) for v in s.scalars(select(Charter.version).limit(2))] or ["1"],
+            "publication_id": ids(Publication, n=5),
+        }
+
+
+def _urls(env: DemoEnv) -> list[str]:
+    values = _values(env)
+    urls: list[str] = []
+    unresolved: list[str] = []
+    for route in all_routes(env.app):
+        if "GET" not in route.methods or route.path in SKIP:
+            continue
+        names = route.params
+        lists = []
+        for name in names:
+            key = "systemic_review_id" if name == "review_id" and route.path.startswith(("/systemic", "/api/v1/systemic")) else name
+            if key not in values or not values[key]:
+                unresolved.append(f"{route.path}: {name}")
+                break
+            lists.append(values[key])
+        else:
+            for combo in itertools.product(*lists):
+                url = route.path
+                for name, value in zip(names, combo, strict=True):
+                    url = _fill(url, name, value)
+                urls.append(url)
+    assert not unresolved, f"give the matrix values for these path parameters: {unresolved}"
+    return urls
+
+
+def _fill(path: str, name: str, value: str) -> str:
+    start = path.index("{" + name)
+    end = path.index("}", start)
+    return path[:start] + value + path[end + 1:]
+
+
+def _crawl(env: DemoEnv, role: str, urls: list[str], *, api_token: bool = False) -> dict[str, str]:
+    """Every URL as the role; the body and headers of each answer (server errors fail)."""
+    client = env.api_client(role) if api_token else env.client(role)
+    seen: dict[str, str] = {}
+    for url in urls:
+        r = client.get(url)
+        assert r.status_code < 500, (role, url, r.status_code, r.text[:300])
+        seen[url] = f"{r.status_code}\n{dict(r.headers)}\n{r.content.decode('utf-8', 'replace')}"
+    return seen
+
+
+@pytest.fixture(scope="module")
+def urls(demo_env: DemoEnv) -> list[str]:
+    return _urls(demo_env)
+
+
+@pytest.fixture(scope="module")
+def responses(demo_env: DemoEnv, urls: list[str]) -> dict[str, dict[str, str]]:
+    """role → url → answer, as a signed-in browser (cookie) for every role."""
+    return {role: _crawl(demo_env, role, urls) for role in ROLES}
+
+
+def _leaks(seen: dict[str, str], markers: list[str]) -> list[tuple[str, str]]:
+    return [(url, m) for url, text in seen.items() for m in markers if m in text]
+
+
+def test_matrix_covers_every_get_route_of_pages_and_api(demo_env: DemoEnv, urls: list[str]) -> None:
+    gets = [r for r in all_routes(demo_env.app) if "GET" in r.methods and r.path not in SKIP]
+    assert len(gets) > 80
+    assert any(u.startswith("/api/") for u in urls) and any(not u.startswith("/api/") for u in urls)
+    assert len(urls) >= len(gets)
+
+
+@pytest.mark.parametrize("role", sorted(set(ROLES) - NAMED_CASE))
+def test_confidential_dispute_content_reaches_no_one_the_rules_do_not_name_R_DSP_7_R_DUG_3(
+    role: str, demo_env: DemoEnv, responses: dict[str, dict[str, str]]
+) -> None:
+    markers = [demo_env.markers[k] for k in CASE_MARKERS]
+    assert _leaks(responses[role], markers) == []
+
+
+@pytest.mark.parametrize("role", sorted(set(ROLES) - NAMED_IAP_CASE))
+def test_the_iap_case_file_reaches_no_one_the_rules_do_not_name_R_DSP_7(
+    role: str, demo_env: DemoEnv, responses: dict[str, dict[str, str]]
+) -> None:
+    assert _leaks(responses[role], [demo_env.markers["DSPIAP"]]) == []
+
+
+@pytest.mark.parametrize("role", sorted(NAMED_CASE))
+def test_those_the_rules_name_see_the_confidential_dispute_R_DSP_7(
+    role: str, demo_env: DemoEnv, responses: dict[str, dict[str, str]]
+) -> None:
+    f, m = demo_env.facts, demo_env.markers
+    seen = responses[role]
+    page, api = seen[f"/disputes/{f['case_id']}"], seen[f"/api/v1/disputes/{f['case_id']}"]
+    for marker in (m["DSPTITLE"], m["DSPTEXT"], m["DSPIFM"]):
+        assert marker in page and marker in api, (role, marker)
+    download = seen[f"/disputes/{f['case_id']}/attachments/{f['attachment_id']}"]
+    assert m["DSPDOC"] in download
+
+
+@pytest.mark.parametrize("role", sorted(NAMED_IAP_CASE))
+def test_the_engaged_panel_and_the_parties_see_the_iap_case_file_R_DSP_5(
+    role: str, demo_env: DemoEnv, responses: dict[str, dict[str, str]]
+) -> None:
+    case = demo_env.facts["iap_case_id"]
+    assert demo_env.markers["DSPIAP"] in responses[role][f"/disputes/{case}"]
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_sealed_archive_content_reaches_no_one_R_DSP_9(
+    role: str, demo_env: DemoEnv, responses: dict[str, dict[str, str]]
+) -> None:
+    assert _leaks(responses[role], [demo_env.markers["SEALED"]]) == []
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_ballot_vote_and_receipts_reach_no_one_before_the_close_R_ESC_1(
+    role: str, demo_env: DemoEnv, responses: dict[str, dict[str, str]]
+) -> None:
+    f = demo_env.facts
+    secrets_ = [f["receipt_code"], *f["receipt_ids"]]
+    assert _leaks(responses[role], secrets_) == []
+    # no choice and no count in any JSON answer about the ballot before the close
+    for url, text in responses[role].items():
+        if url.startswith(f"/api/v1/ballots/{f['ballot_id']}") and text.startswith("200"):
+            body = json.loads(text.split("\n", 2)[2])
+            assert _keys_with_values(body, {"tally", "choice", "yes", "no", "abstain"}) == [], url
+
+
+def _keys_with_values(obj: Any, keys: set[str]) -> list[str]:
+    found: list[str] = []
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k in keys and v not in (None, {}, []):
+                found.append(k)
+            found += _keys_with_values(v, keys)
+    elif isinstance(obj, list):
+        for v in obj:
+            found += _keys_with_values(v, keys)
+    return found
+
+
+@pytest.mark.parametrize("role", ["anonymous", "operator_other", "dug_member_recused", "panelist", "sysadmin"])
+def test_api_tokens_read_no_more_than_the_session_does(role: str, demo_env: DemoEnv, urls: list[str]) -> None:
+    api_urls = [u for u in urls if u.startswith("/api/")]
+    seen = _crawl(demo_env, role, api_urls, api_token=True)
+    m, f = demo_env.markers, demo_env.facts
+    forbidden = [m["SEALED"], f["receipt_code"], *f["receipt_ids"]]
+    forbidden += [m[k] for k in CASE_MARKERS] if role not in NAMED_CASE else []
+    forbidden += [m["DSPIAP"]] if role not in NAMED_IAP_CASE else []
+    assert _leaks(seen, forbidden) == []
+
+
+def test_after_the_close_the_receipts_are_public_and_the_code_stays_secret_R_ESC_1(
+    demo_env: DemoEnv, urls: list[str], responses: dict[str, dict[str, str]]
+) -> None:
+    # runs last in this module: it closes the ballot
+    from steward.ballots import service as ballots
+
+    f = demo_env.facts
+    closes = datetime.fromisoformat(f["ballot_closes_at"])
+    with dbmod.session_scope() as s:
+        ballots.close_ballot(s, None, f["ballot_id"], closes + timedelta(seconds=1))
+    anon = demo_env.client("anonymous")
+    receipts = anon.get(f"/api/v1/ballots/{f['ballot_id']}/receipts")
+    assert receipts.status_code == 200
+    for rid in f["receipt_ids"]:
+        assert rid in receipts.text
+    everywhere = _crawl(demo_env, "operator_party", urls) | _crawl(demo_env, "anonymous", urls)
+    assert _leaks(everywhere, [f["receipt_code"]]) == []
