@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -129,13 +129,6 @@ def entry(session: Session, seq: int) -> ArchiveEntry | None:
     return session.get(ArchiveEntry, seq)
 
 
-def entry_for_source(session: Session, kind: str, source_id: int) -> ArchiveEntry | None:
-    """The entry that logged an audit event (``kind='event'``) or a publication."""
-    return session.scalars(
-        select(ArchiveEntry).where(ArchiveEntry.kind == kind, ArchiveEntry.source_id == source_id)
-    ).first()
-
-
 def seqs_for_sources(session: Session, kind: str, source_ids: Sequence[int]) -> dict[int, int]:
     """Map source ids to their log positions."""
     if not source_ids:
@@ -178,28 +171,26 @@ def entries_desc(session: Session, limit: int, before: int | None = None) -> lis
     return list(session.scalars(stmt))
 
 
-def iter_entries(session: Session, batch: int = 5000) -> Iterator[ArchiveEntry]:
-    """Every entry in log order, streamed (for verification)."""
+def iter_entries(session: Session, batch: int = 5000) -> Iterator[Any]:
+    """Every entry in log order, streamed as plain rows (no ORM identity map to grow)."""
+    columns = (
+        ArchiveEntry.seq,
+        ArchiveEntry.kind,
+        ArchiveEntry.source_id,
+        ArchiveEntry.sealed,
+        ArchiveEntry.leaf,
+        ArchiveEntry.salt,
+        ArchiveEntry.sealed_content,
+    )
     last = -1
     while True:
-        rows = list(
-            session.scalars(
-                select(ArchiveEntry)
-                .where(ArchiveEntry.seq > last)
-                .order_by(ArchiveEntry.seq)
-                .limit(batch)
-            )
-        )
+        rows = session.execute(
+            select(*columns).where(ArchiveEntry.seq > last).order_by(ArchiveEntry.seq).limit(batch)
+        ).all()
         if not rows:
             return
         yield from rows
         last = rows[-1].seq
-        session.expunge_all()
-
-
-def entry_count(session: Session) -> int:
-    """Number of entry rows (which verification compares with the head)."""
-    return int(session.scalar(select(func.count()).select_from(ArchiveEntry)) or 0)
 
 
 def sealed_secret(session: Session, seq: int) -> tuple[bytes, str] | None:

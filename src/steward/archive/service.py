@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -576,7 +576,7 @@ def verify_log(session: Session, verifier: NoteVerifier | None) -> VerifyReport:
 
 
 def _check_source(
-    entry: ArchiveEntry,
+    entry: Any,
     record: LeafRecord,
     events: Mapping[int, AuditEvent],
     publications: Mapping[int, Publication],
@@ -603,8 +603,3 @@ def _check_source(
         logged = record.content
     if canonical_json(content) != canonical_json(logged):
         problems.append(f"{label} altered: it differs from what entry #{entry.seq} logged")
-
-
-def leaf_hashes_from_documents(documents: Iterable[str]) -> list[bytes]:
-    """Leaf hashes of published leaf documents (what a remote auditor recomputes)."""
-    return [leaf_hash(d.encode("utf-8")) for d in documents]
