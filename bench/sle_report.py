@@ -266,15 +266,18 @@ def main() -> int:
           f"{ratio:.1f}× faster, identical results [goal ≥ 5×: "
           f"{'met' if ratio >= 5 else 'MISSED'}]")  # fmt: skip
 
-    timings = []
+    timings, cpu_timings = [], []
     with session_scope() as db:
+        service.compute_month(db, months[-7], now=now)  # warm the page cache once
         for month in months[-6:]:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             service.compute_month(db, month, now=now)
             timings.append(time.perf_counter() - started)
+            cpu_timings.append(time.process_time() - cpu)
     worst, median = max(timings) * 1000, statistics.median(timings) * 1000
     print(f"One month's report from the database: median {median:.0f} ms, worst {worst:.0f} ms "
-          f"[goal < 100 ms: {'met' if worst < 100 else 'MISSED'}]")  # fmt: skip
+          f"[goal < 100 ms: {'met' if worst < 100 else 'MISSED'}]; CPU median "
+          f"{statistics.median(cpu_timings) * 1000:.0f} ms (os.getloadavg: {os.getloadavg()[0]:.1f})")  # fmt: skip
     print(f"RATIOS ingest_events_per_s={rate:.0f} reports_speedup_vs_pandas={ratio:.2f} "
           f"month_from_db_ms={median:.1f}")  # fmt: skip
     return 0
