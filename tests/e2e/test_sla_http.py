@@ -149,6 +149,7 @@ def test_publish_then_public_report_json_csv_chart_and_dug_review(client, make):
     member = make.user("dug_member")
     chair = make.user("dug_chair", "dug_member")
     login(client, member)
+    assert f"Comment on {month}" in client.get("/home").text
     assert (
         post_form(
             client, f"/sla/review/{month}/comment", {"text": "Why the ticketing outage?"}
@@ -207,6 +208,7 @@ def test_ifm_upload_page_lists_every_bad_line(client, make):
     ok = post_form(client, "/sla/ifm/upload", files={"file": ("good.csv", EVENTS, "text/csv")})
     assert ok.status_code == 200 and "6 of 6 events added" in ok.text
     assert "review and publish" in client.get("/sla/ifm").text
+    assert f"Publish the report for {MONTH}" in client.get("/home").text
 
 
 def test_public_performance_page_without_reports(client):

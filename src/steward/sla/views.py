@@ -324,3 +324,53 @@ async def record(
         context = _review_context(db, principal, the_month) | {"error": exc.detail()}
         return render(request, "sla/review.html", context, status_code=422)
     return RedirectResponse(f"/sla?month={the_month}#review", status_code=303)
+
+
+def home_panels(db: DbSession, principal: Principal) -> list[Any]:
+    """What needs this person in service levels: months to publish (IFM), reports to review (DUG)."""
+    from steward.pages.views import HomePanel
+
+    panels = []
+    published = repository.published_reports(db)
+    if principal.has(Permission.SLA_PUBLISH):
+        done = {r.month for r in published}
+        now = utcnow()
+        waiting = [
+            m
+            for m in service.data_months(db)[:13]
+            if domain.month_is_over(m, now) and str(m) not in done
+        ]
+        panels.append(
+            HomePanel(
+                "Monthly performance reports",
+                [
+                    (
+                        f"Publish the report for {m}",
+                        f"/sla/ifm/publish/{m}",
+                        "month over, not published",
+                    )
+                    for m in waiting
+                ],
+                "Every month with data is published.",
+            )
+        )
+    if principal.has(Permission.SLA_COMMENT) or principal.has(Permission.SLA_REVIEW):
+        open_reviews = [r for r in published[:12] if repository.review(db, r.id) is None]
+        verb = (
+            "Record the DUG's review of" if principal.has(Permission.SLA_REVIEW) else "Comment on"
+        )
+        panels.append(
+            HomePanel(
+                "IFM reports to review",
+                [
+                    (
+                        f"{verb} {r.month}",
+                        f"/sla/review/{r.month}",
+                        f"{r.met} of {r.with_data} met, {r.rating}",
+                    )
+                    for r in open_reviews
+                ],
+                "Every published report has its DUG review.",
+            )
+        )
+    return panels
