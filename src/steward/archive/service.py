@@ -466,6 +466,7 @@ def verify_log(session: Session, verifier: NoteVerifier | None) -> VerifyReport:
         blob = stored_tiles.get(TileId(0, k), b"")
         stored_leaves.extend(leaf_hashes_of(blob, width))
     problems = report.problems
+    leaf_mismatches: list[int] = []
 
     # 1. Entries against the log's leaves.
     recomputed: list[bytes | None] = [None] * size
@@ -496,7 +497,8 @@ def verify_log(session: Session, verifier: NoteVerifier | None) -> VerifyReport:
                 f"entry #{seq} moved: it holds the record logged at #{record.seq} (reordered)"
             )
         elif h != stored_leaves[seq]:
-            problems.append(f"entry #{seq} altered: its content no longer matches the log's leaf")
+            # Blamed on the entry or on the tree once the checkpoints are known (below).
+            leaf_mismatches.append(seq)
         if entry.sealed:
             ok = (
                 record.commitment is not None
@@ -530,7 +532,9 @@ def verify_log(session: Session, verifier: NoteVerifier | None) -> VerifyReport:
             )
     stored_root = root_at(TiledNodes(_MergedTiles(rebuilt)), rebuilt_size)
     if stored_root != head_root:
-        problems.append("log head altered: its root is not the root of the stored tree")
+        problems.append(
+            "the stored tree does not add up to the log head's root (tree or head altered)"
+        )
 
     # 3. Checkpoints: signatures, and roots rebuilt from the entries themselves.
     entry_leaves = [h if h is not None else EMPTY_ROOT for h in recomputed]
@@ -538,6 +542,7 @@ def verify_log(session: Session, verifier: NoteVerifier | None) -> VerifyReport:
     entry_nodes = TiledNodes(_MergedTiles(from_entries))
     stored_nodes = TiledNodes(_MergedTiles(stored_tiles))
     previous: ArchiveCheckpoint | None = None
+    vouched = 0  # entries below this size match a signed checkpoint
     for cp in sorted(repository.checkpoints(session), key=lambda c: c.size):
         report.checkpoints += 1
         if verifier is not None:
@@ -559,6 +564,8 @@ def verify_log(session: Session, verifier: NoteVerifier | None) -> VerifyReport:
                 f"checkpoint of size {cp.size} does not match the entries: records before it"
                 " were changed"
             )
+        else:
+            vouched = max(vouched, cp.size)
         if previous is not None and previous.size > 0:
             # Each checkpoint must extend the one before, proven from the stored tree.
             try:
@@ -572,6 +579,13 @@ def verify_log(session: Session, verifier: NoteVerifier | None) -> VerifyReport:
                     f" {previous.size}: {exc}"
                 )
         previous = cp
+    for seq in leaf_mismatches:
+        if seq < vouched:
+            problems.append(
+                f"tree leaf #{seq} altered: entry #{seq} still matches the signed checkpoint"
+            )
+        else:
+            problems.append(f"entry #{seq} altered: its content no longer matches the log's leaf")
     return report
 
 

@@ -254,6 +254,18 @@ def test_tamper_rewriting_history_consistently_is_caught_by_the_signed_checkpoin
         service.sign_checkpoint(logged, NOW)
 
 
+def test_tamper_with_the_tree_is_told_apart_from_tampering_with_entries(logged: Session) -> None:
+    blob = logged.execute(text("SELECT hashes FROM archive_tile WHERE level = 0 AND idx = 0")).scalar_one()
+    forged = bytearray(blob)
+    forged[4 * 32] ^= 1  # leaf #3 sits at post-order position 4 of tile 0 (0, 1, node, 2, 3)
+    logged.execute(text("UPDATE archive_tile SET hashes = :h WHERE level = 0 AND idx = 0"), {"h": bytes(forged)})
+    logged.commit()
+    problems = _verify(logged)
+    assert "tree leaf #3 altered: entry #3 still matches the signed checkpoint" in problems
+    assert "tree tile 0/0 altered: its hashes do not add up" in problems
+    assert not any(p.startswith("entry #") for p in problems)
+
+
 def test_tamper_checkpoint_row_is_named(logged: Session) -> None:
     _exec(logged, "UPDATE archive_checkpoint SET note = replace(note, '\n12\n', '\n13\n')")
     assert any(p.startswith("checkpoint of size 12") for p in _verify(logged))
