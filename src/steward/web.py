@@ -43,7 +43,9 @@ def get_db(request: Request) -> Iterator[Session]:
         session.close()
 
 
-DbSession = Annotated[Session, Depends(get_db)]
+# scope="function": commit before the response is sent, so a client that got 2xx never sees its
+# change lost to a crash or a failed commit (the default "request" scope commits afterwards)
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def bearer_token(request: Request) -> str | None:
