@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from steward.accounts.principal import Principal
@@ -210,7 +210,8 @@ def archive_records(session: Session, records: Sequence[AuditEvent | Publication
 def drain_pending(session: Session) -> list[int]:
     """Append the records this transaction queued (done before every commit)."""
     pending = session.info.pop(PENDING, None) or []
-    return archive_records(session, pending)
+    # A record made inside a savepoint that was rolled back is no longer persistent: skip it.
+    return archive_records(session, [r for r in pending if inspect(r).persistent])
 
 
 def backfill(session: Session) -> int:

@@ -60,6 +60,20 @@ def test_a_rolled_back_action_leaves_nothing_in_the_log(session: Session) -> Non
     assert service.verify_log(session, None).ok
 
 
+def test_a_record_inside_a_rolled_back_savepoint_is_not_logged(session: Session) -> None:
+    try:
+        with session.begin_nested():
+            record_event(session, "motion:voted", actor=None)
+            raise RuntimeError("refused")
+    except RuntimeError:
+        pass
+    record_event(session, "motion:passed", actor=None, public=True)
+    session.commit()
+    entries = repository.entries_page(session, 0, 10)
+    assert len(entries) == 1 and '"motion:passed"' in entries[0].leaf
+    assert service.verify_log(session, None).ok
+
+
 def test_the_worker_signs_a_checkpoint_when_the_log_grew(db_url: str) -> None:
     on_init(get_settings())
     with dbmod.session_scope() as s:
