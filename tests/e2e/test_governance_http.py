@@ -353,3 +353,60 @@ def test_a_link_prefills_the_proposal_and_a_refused_proposal_keeps_the_input(cli
     assert (
         "A motion needs its text." in refused.text and 'value="Engage a mediator"' in refused.text
     )
+
+
+def test_auditor_uploads_the_report_document_hidden_until_published(client, make):
+    import hashlib
+
+    from steward.audits import service as audits
+    from steward.governance.domain import MotionKind
+
+    dug(make)
+    firm = make.org("Northbridge Assurance", "audit_firm")
+    auditor = make.user("auditor", org=firm, email="auditor@nb.test")
+    with dbmod.session_scope() as s:
+        chair = Principal.of(accounts_repo.user_by_email(s, "v0@dug.test"))
+        motion = governance.propose_motion(
+            s,
+            chair,
+            kind=MotionKind.commission_audit.value,
+            title="Commission",
+            text="x",
+            subject_type="audit_cycle",
+            subject_id=1,
+        )
+        for i in range(8):
+            voter = Principal.of(accounts_repo.user_by_email(s, f"v{i}@dug.test"))
+            if motion.state == "open":
+                governance.cast_vote(s, voter, motion.id, "yes")
+        audit_id = audits.commission(s, chair, firm_id=firm.id, declaration="Independent.").id
+    login(client, auditor)
+    pdf = b"%PDF-1.4 audit report\n"
+    token = client.cookies.get("steward_csrf")
+    too_big = client.post(
+        f"/audits/{audit_id}/report",
+        data={
+            "report": "Summary",
+            "findings": "major | Slow changes | p95 80 h",
+            "csrf_token": token,
+        },
+        files={"report_file": ("big.pdf", b"x" * (5 * 1024 * 1024 + 1), "application/pdf")},
+    )
+    assert too_big.status_code == 422 and "larger than" in too_big.text
+    ok = client.post(
+        f"/audits/{audit_id}/report",
+        data={
+            "report": "Summary",
+            "findings": "major | Slow changes | p95 80 h",
+            "csrf_token": token,
+        },
+        files={"report_file": ("../audit report.pdf", pdf, "application/pdf")},
+    )
+    assert ok.status_code == 303, ok.text
+    own = client.get(f"/audits/{audit_id}/report-document")
+    assert own.status_code == 200 and own.content == pdf
+    assert 'filename="audit report.pdf"' in own.headers["content-disposition"]
+    assert own.headers["x-report-sha256"] == hashlib.sha256(pdf).hexdigest()
+    client.cookies.clear()
+    assert client.get(f"/audits/{audit_id}/report-document").status_code == 404
+    assert client.get(f"/api/v1/audits/{audit_id}").json()["report_document"] is None

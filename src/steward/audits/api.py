@@ -11,6 +11,7 @@ from steward.audits.schemas import (
     AuditOut,
     CommissionIn,
     CycleOut,
+    DocumentOut,
     ExamineIn,
     FeedbackIn,
     FeedbackOut,
@@ -40,6 +41,14 @@ def audit_out(a: PeriodicAudit, principal: Principal) -> AuditOut:
         findings=[FindingOut(title=f.title, text=f.text, severity=f.severity) for f in a.findings]
         if visible
         else [],
+        report_document=DocumentOut(
+            filename=a.report_filename or "report",
+            size=a.report_size or 0,
+            sha256=a.report_sha256,
+            url=f"/audits/{a.id}/report-document",
+        )
+        if visible and a.report_sha256
+        else None,
         published_on=a.published_on,
         feedback_closes=a.feedback_closes,
         feedback=[

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from steward.db import Base, UtcDateTime, utcnow
@@ -24,6 +24,12 @@ class PeriodicAudit(Base):
     commissioned_on: Mapped[date] = mapped_column(Date)
     stage: Mapped[str] = mapped_column(String(20), default="commissioned", index=True)
     report: Mapped[str] = mapped_column(Text, default="")
+    # the report document as uploaded by the auditor (optional; its SHA-256 is published)
+    report_filename: Mapped[str | None] = mapped_column(String(200))
+    report_content_type: Mapped[str | None] = mapped_column(String(100))
+    report_size: Mapped[int | None] = mapped_column(Integer)
+    report_sha256: Mapped[str | None] = mapped_column(String(64))
+    report_file: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     published_on: Mapped[date | None] = mapped_column(Date)
     feedback_closes: Mapped[date | None] = mapped_column(Date)

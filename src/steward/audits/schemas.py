@@ -67,6 +67,13 @@ class FeedbackOut(BaseModel):
     created_at: datetime
 
 
+class DocumentOut(BaseModel):
+    filename: str
+    size: int
+    sha256: str
+    url: str
+
+
 class AuditOut(BaseModel):
     id: int
     cycle: int
@@ -78,6 +85,7 @@ class AuditOut(BaseModel):
     stage: str
     report: str | None = Field(description="Hidden until published, except to the DUG and the firm")
     findings: list[FindingOut]
+    report_document: DocumentOut | None = None
     published_on: date | None
     feedback_closes: date | None
     feedback: list[FeedbackOut]

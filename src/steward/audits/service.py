@@ -9,6 +9,7 @@ version (``steward.sla``) citing the audit.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -132,6 +133,20 @@ def commission(
 
 
 @dataclass(frozen=True)
+class ReportDocument:
+    filename: str
+    content_type: str | None
+    data: bytes
+
+
+def _safe_filename(name: str) -> str:
+    """The base name only, without path separators or control characters."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(ch for ch in base if ch.isprintable() and ch not in '"\r\n')
+    return cleaned.strip()[:200] or "report"
+
+
+@dataclass(frozen=True)
 class FindingInput:
     title: str
     text: str = ""
@@ -145,8 +160,10 @@ def submit_report(
     report: str,
     findings: list[FindingInput],
     today: date | None = None,
+    document: ReportDocument | None = None,
 ) -> PeriodicAudit:
-    """The commissioned firm's auditor uploads the report and its findings."""
+    """The commissioned firm's auditor uploads the report, its findings and optionally the
+    report document (size-limited; its SHA-256 is kept and published)."""
     actor.require(Permission.PERIODIC_AUDIT_REPORT)
     audit = get(session, audit_id)
     if actor.organisation_id != audit.firm_id:
@@ -164,6 +181,19 @@ def submit_report(
         check_submit_report(facts(audit), report, len(findings))
     except AuditError as err:
         raise _invalid(err) from None
+    if document is not None:
+        limit = get_settings().upload_max_bytes
+        if not document.filename.strip():
+            raise Invalid("The uploaded report has no file name.", field="report_file")
+        if len(document.data) > limit:
+            raise Invalid(
+                f"The report document is larger than {limit // 1024} KiB.", field="report_file"
+            )
+        audit.report_filename = _safe_filename(document.filename)
+        audit.report_content_type = (document.content_type or "application/octet-stream")[:100]
+        audit.report_size = len(document.data)
+        audit.report_sha256 = hashlib.sha256(document.data).hexdigest()
+        audit.report_file = document.data
     audit.report = report.strip()
     audit.submitted_at = governance.moment(today)
     audit.stage = Stage.report_submitted.value
@@ -178,7 +208,7 @@ def submit_report(
         actor=actor,
         subject_type="audit",
         subject_id=audit.id,
-        data={"findings": len(findings)},
+        data={"findings": len(findings), "document_sha256": audit.report_sha256},
     )
     return audit
 
@@ -225,6 +255,11 @@ def publish(
                 {"title": f.title, "text": f.text, "severity": f.severity} for f in audit.findings
             ],
             "feedback_closes": feedback_closes.isoformat(),
+            "document": (
+                {"filename": audit.report_filename, "sha256": audit.report_sha256}
+                if audit.report_sha256
+                else None
+            ),
         },
         actor=actor,
         summary=f"{len(audit.findings)} finding(s); feedback until {feedback_closes.isoformat()}",

@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from steward.accounts.principal import Principal
 from steward.audits import repository, service
 from steward.audits.domain import feedback_open
-from steward.audits.service import SEVERITIES, FindingInput
+from steward.audits.service import SEVERITIES, FindingInput, ReportDocument
 from steward.authz import Permission
-from steward.errors import Invalid, StewardError
+from steward.config import get_settings
+from steward.errors import Invalid, NotFound, StewardError
 from steward.governance.schemas import PathId
 from steward.web import CurrentPrincipal, DbSession, render
 
@@ -104,6 +105,22 @@ def audit(
     return _page(request, db, principal, audit_id)
 
 
+@router.get("/audits/{audit_id}/report-document")
+def report_document(audit_id: PathId, db: DbSession, principal: CurrentPrincipal) -> Response:
+    """The uploaded report document, to those who may see the report (404 to others)."""
+    audit = service.get(db, audit_id)
+    if not service.can_see_report(principal, audit) or audit.report_file is None:
+        raise NotFound("No such report document.")
+    return Response(
+        audit.report_file,
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": f'attachment; filename="{audit.report_filename}"',
+            "X-Report-SHA256": audit.report_sha256 or "",
+        },
+    )
+
+
 def _findings(text: str) -> list[FindingInput]:
     """One finding per line: ``severity | title | detail`` (severity and detail optional)."""
     out = []
@@ -126,10 +143,18 @@ def report(
     principal: CurrentPrincipal,
     report: Annotated[str, Form()] = "",
     findings: Annotated[str, Form()] = "",
+    report_file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     principal.require(Permission.PERIODIC_AUDIT_REPORT)
     try:
-        service.submit_report(db, principal, audit_id, report, _findings(findings))
+        document = None
+        if report_file is not None and report_file.filename:
+            # read one byte past the limit so an oversized file is refused, not truncated
+            data = report_file.file.read(get_settings().upload_max_bytes + 1)
+            document = ReportDocument(report_file.filename, report_file.content_type, data)
+        service.submit_report(
+            db, principal, audit_id, report, _findings(findings), document=document
+        )
     except StewardError as err:
         db.rollback()
         return _page(request, db, principal, audit_id, error=err.detail())
