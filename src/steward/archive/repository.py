@@ -74,22 +74,30 @@ class TileTable:
 
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._connection: Any = None
+        self._sql: dict[int, str] = {}
 
     def get_tiles(self, ids: Sequence[TileId]) -> Mapping[TileId, bytes]:
         """Fetch the requested tiles that exist, in one SELECT."""
         if not ids:
             return {}
         # A proof's hot path: straight to the DB-API cursor (SQLAlchemy's statement
-        # machinery costs more than the lookup itself). OR of (level, idx) pairs, not a
-        # row-value IN: SQLite answers the former with one primary-key lookup per pair
-        # but scans the whole table for the latter.
-        connection = self._session.connection()
-        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-        where = " OR ".join([f"(level = {mark} AND idx = {mark})"] * len(ids))
-        params = [value for t in ids for value in (t.level, t.index)]
+        # machinery costs more than the lookup itself), on the session's connection of
+        # the current transaction.
+        connection = self._connection
+        if connection is None or connection.closed:
+            connection = self._connection = self._session.connection()
+        sql = self._sql.get(len(ids))
+        if sql is None:
+            # OR of (level, idx) pairs, not a row-value IN: SQLite answers the former with
+            # one primary-key lookup per pair but scans the whole table for the latter.
+            mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+            where = " OR ".join([f"(level = {mark} AND idx = {mark})"] * len(ids))
+            sql = self._sql[len(ids)] = f"SELECT level, idx, hashes FROM archive_tile WHERE {where}"  # noqa: S608 (placeholders only)
+        params = [value for t in ids for value in t]
         cursor = connection.connection.cursor()
         try:
-            cursor.execute(f"SELECT level, idx, hashes FROM archive_tile WHERE {where}", params)  # noqa: S608 (only placeholders are interpolated)
+            cursor.execute(sql, params)
             rows = cursor.fetchall()
         finally:
             cursor.close()
