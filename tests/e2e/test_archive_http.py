@@ -114,6 +114,17 @@ def test_downloaded_proofs_pass_check_proof_and_corrupted_ones_fail(client, tmp_
     assert missing.exit_code == 1 and "cannot read" in missing.output
 
 
+def test_consistency_page_shows_a_proof_between_two_sizes(client):
+    ensure_key(get_settings())
+    seed(4)
+    cli("archive", "checkpoint")
+    seed(3)
+    page = client.get("/archive/consistency", params={"size1": 4, "size2": 7})
+    assert page.status_code == 200
+    assert "extends the log of 4 entries" in page.text and "a signed checkpoint" in page.text
+    assert client.get("/archive/consistency", params={"size1": 8, "size2": 7}).status_code == 422
+
+
 def test_bad_proof_requests_are_problem_json_naming_the_field(client):
     seed(2)
     response = client.get("/api/v1/archive/proof/inclusion", params={"index": 5})

@@ -98,3 +98,16 @@ def entry(
             "summary": _summary(view),
         },
     )
+
+
+@router.get("/archive/consistency")
+def consistency(
+    request: Request, db: DbSession, principal: CurrentPrincipal,
+    size1: int = Query(..., ge=0, le=2**62), size2: int | None = Query(None, ge=0, le=2**62),
+) -> Response:
+    proof = service.consistency_proof(db, size1, size2)
+    return render(request, "archive/consistency.html", {
+        "proof": proof, "proof_json": json.dumps(proof, indent=2),
+        "signed1": repository.checkpoint_at(db, proof["size1"]) is not None,
+        "signed2": repository.checkpoint_at(db, proof["size2"]) is not None,
+    })
