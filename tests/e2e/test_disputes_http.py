@@ -297,6 +297,9 @@ def test_both_consents_make_the_record_public(client: Any, people: People) -> No
     r = client.post(f"/api/v1/disputes/{case['id']}/disclosure", headers=h(p, "ifm"))
     assert r.json()["disclosed"]
     assert client.get(f"/api/v1/disputes/{case['id']}", headers=h(p, "other_operator")).status_code == 200
+    public = client.get(f"/disputes/{case['id']}")
+    assert public.status_code == 200 and "disclosed by both parties" in public.text
+    assert "What you can do" not in public.text
 
 
 def test_html_ladder_forms_and_conflict_message(client: Any, people: People) -> None:
