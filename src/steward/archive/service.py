@@ -80,7 +80,8 @@ def b64(data: bytes) -> str:
 def _plain_json(value: Any) -> JsonValue:
     # What the JSON column will give back after a round trip (tuples → lists, int keys →
     # strings), so that the content hashed now is the content re-read at verification.
-    result: JsonValue = json.loads(json.dumps(value, default=str))
+    # NaN and infinities (which the JSON column accepts) become strings: canonical JSON has none.
+    result: JsonValue = json.loads(json.dumps(value, default=str), parse_constant=str)
     return result
 
 

@@ -74,6 +74,16 @@ def test_a_record_inside_a_rolled_back_savepoint_is_not_logged(session: Session)
     assert service.verify_log(session, None).ok
 
 
+def test_odd_but_storable_event_data_is_logged_and_verifies(session: Session) -> None:
+    data: dict[str, object] = {"pair": (1, 2), "é": "ü", "n": 1.5}
+    if session.get_bind().dialect.name == "sqlite":  # PostgreSQL's json type refuses NaN itself
+        data.update(ratio=float("nan"), max=float("inf"))
+    record_event(session, "sla:computed", actor=None, public=True, data=data)
+    session.commit()
+    session.expire_all()
+    assert service.verify_log(session, None).ok
+
+
 def test_the_worker_signs_a_checkpoint_when_the_log_grew(db_url: str) -> None:
     on_init(get_settings())
     with dbmod.session_scope() as s:
