@@ -27,6 +27,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+import idna
+
 from steward.workdays.domain import (
     Deadline,
     WorkdayCalendar,
@@ -708,8 +710,16 @@ _TLD_LABEL = re.compile(r"^[a-z0-9\-]{1,63}$")
 
 
 def normalise_tld(raw: str) -> str:
-    """Lower-case A-label without a leading dot. Raises :class:`InvalidInput` (field ``tlds``)."""
+    """Lower-case A-label without a leading dot; a U-label is converted (IDNA, UTS 46).
+
+    Raises :class:`InvalidInput` (field ``tlds``).
+    """
     tld = raw.strip().lower().lstrip(".")
+    if not tld.isascii():
+        try:
+            tld = idna.encode(tld, uts46=True).decode("ascii")
+        except idna.IDNAError:
+            raise InvalidInput(f"{raw!r} is not a valid internationalised TLD", "tlds") from None
     if not tld or not _TLD_LABEL.match(tld) or tld.startswith("-") or tld.endswith("-"):
         raise InvalidInput(f"{raw!r} is not a TLD (give its A-label, e.g. 'example')", "tlds")
     return tld

@@ -7,7 +7,6 @@ R-DUG-3 in SQL (the same rule as ``domain.relations``; a test checks they agree)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true, update
 from sqlalchemy.orm import Session
@@ -86,14 +85,6 @@ def readable_statement(session: Session, principal: Principal) -> Select[Dispute
 def readable_case(session: Session, principal: Principal, case_id: int) -> DisputeCase | None:
     """A case the principal may see, or None (callers answer 404)."""
     return session.scalar(readable_statement(session, principal).where(DisputeCase.id == case_id))
-
-
-def readable_case_by_reference(
-    session: Session, principal: Principal, reference: str
-) -> DisputeCase | None:
-    return session.scalar(
-        readable_statement(session, principal).where(DisputeCase.reference == reference)
-    )
 
 
 def readable_cases(
@@ -184,14 +175,6 @@ def documents_of(session: Session, case_id: int) -> list[DisputeDocument]:
     )
 
 
-def document_of(session: Session, case_id: int, document_id: int) -> DisputeDocument | None:
-    return session.scalar(
-        select(DisputeDocument).where(
-            DisputeDocument.case_id == case_id, DisputeDocument.id == document_id
-        )
-    )
-
-
 def attachment_of(
     session: Session, case_id: int, attachment_id: int
 ) -> DisputeAttachment | None:
@@ -265,7 +248,7 @@ def users_by_ids(session: Session, ids: Sequence[int]) -> list[User]:
     return list(session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id)))
 
 
-def due_cases(session: Session, now: datetime) -> list[DisputeCase]:
+def due_cases(session: Session) -> list[DisputeCase]:
     """Open cases with a running deadline (the worker decides which notices are due)."""
     return list(
         session.scalars(

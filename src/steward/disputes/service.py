@@ -47,7 +47,8 @@ from steward.disputes.models import (
 from steward.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from steward.events import record_event, record_publication
 from steward.outbox import enqueue_email
-from steward.registry.models import Organisation, Tld
+from steward.registry import repository as registry_repo
+from steward.registry.models import Organisation
 from steward.workdays.domain import CalendarError, Deadline, WorkdayCalendar
 
 MAX_ID = 2**31 - 1
@@ -307,7 +308,7 @@ def _check_tlds(db: Session, org_id: int, complaint: Complaint) -> None:
     except domain.InvalidInput as exc:
         raise Invalid(str(exc), field=exc.field) from exc
     for label in clean.tlds:
-        tld = db.query(Tld).filter(Tld.a_label == label).one_or_none()
+        tld = registry_repo.tld_by_label(db, label)
         if tld is None:
             raise Invalid(f".{label} is not a TLD in the registry", field="tlds")
         if tld.manager_id != org_id:
@@ -700,7 +701,7 @@ def run_deadlines(session: Session, now: datetime) -> str:
     pol = policy()
     recomputed = recompute_for_calendar(session, pol.calendar, now)
     sent = 0
-    for row in repository.due_cases(session, now):
+    for row in repository.due_cases(session):
         for notice in domain.notices_due(to_domain(row), now, pol):
             what = {
                 DeadlineKind.ACKNOWLEDGEMENT: "the IFM's acknowledgement",

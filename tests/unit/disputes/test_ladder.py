@@ -408,6 +408,8 @@ def test_complaint_is_normalised() -> None:
         )
     )
     assert c.tlds == ("example", "xn--p1ai")
+    idn = validate_complaint(Complaint(("рф", ".РФ"), ("a",), Subject.SERVICE_LEVEL, "x", "y"))
+    assert idn.tlds == ("xn--p1ai",)
     assert c.service_levels == ("a", "b")
     assert (c.what_happened, c.negotiation) == ("x", "y")
 
