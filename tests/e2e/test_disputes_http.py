@@ -394,3 +394,14 @@ def test_page_upload_over_the_size_limit_is_refused_and_nothing_changes(
     after = ok(client.get(f"/api/v1/disputes/{case['id']}", headers=h(p, "ifm")))
     assert after["documents"][-1]["attachments"][0]["filename"] == "small.pdf"
     get_settings.cache_clear()
+
+
+def test_an_idn_operator_lodges_naming_its_tld_in_unicode(client: Any, make: Any) -> None:
+    make.org("PTI", "ifm")
+    org = make.operator("Coordination Center for TLD RU", tlds=(("рф", "country-code"),))
+    user = make.user("operator_staff", org=org)
+    token = make.token(user)
+    r = client.post("/api/v1/disputes", json={**COMPLAINT, "tlds": ["рф"]},
+                    headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 201, r.text
+    assert r.json()["tlds"] == ["xn--p1ai"]
