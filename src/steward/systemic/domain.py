@@ -664,7 +664,6 @@ def transition(
     """Apply ``action`` to a review: the guard is checked, the new stage and, when the review
     closes, its outcome are returned. Raises :class:`SystemicError` saying why not."""
     options = _find(facts.stage, action)
-    stage = facts.stage
     if action is Action.START_ROOT_CAUSE and not facts.experts:
         raise SystemicError("appoint at least one expert first")
     if action is Action.RECORD_FINDINGS and facts.evidence_count == 0:
@@ -708,7 +707,7 @@ def transition(
         if today is None or facts.remedy_due is None or today <= facts.remedy_due:
             raise SystemicError(f"the remedy period runs until {facts.remedy_due}")
         return Stage.CLOSED, Outcome.REMEDY_LAPSED
-    return options[0].target if options[0].target is not stage else stage, None
+    return options[0].target, None
 
 
 def actor_of(stage: Stage, action: Action) -> Actor:
