@@ -146,6 +146,30 @@ def _safe_filename(name: str) -> str:
     return cleaned.strip()[:200] or "report"
 
 
+REPORT_TYPES = ("application/pdf", "text/plain", "text/markdown")
+
+
+def _check_report_type(document: ReportDocument) -> None:
+    """Only a PDF or UTF-8 text, and the bytes must be what the declared type says."""
+    ctype = (document.content_type or "").split(";", 1)[0].strip().lower()
+    if ctype not in REPORT_TYPES:
+        raise Invalid(
+            f"The report document must be a PDF or plain text ({', '.join(REPORT_TYPES)}), "
+            f"not {ctype or 'an unknown type'}.",
+            field="report_file",
+        )
+    if ctype == "application/pdf":
+        matches = document.data.startswith(b"%PDF-")
+    else:
+        try:
+            document.data.decode("utf-8")
+            matches = b"\x00" not in document.data
+        except UnicodeDecodeError:
+            matches = False
+    if not matches:
+        raise Invalid(f"The report document is not {ctype}.", field="report_file")
+
+
 @dataclass(frozen=True)
 class FindingInput:
     title: str
@@ -189,6 +213,7 @@ def submit_report(
             raise Invalid(
                 f"The report document is larger than {limit // 1024} KiB.", field="report_file"
             )
+        _check_report_type(document)
         audit.report_filename = _safe_filename(document.filename)
         audit.report_content_type = (document.content_type or "application/octet-stream")[:100]
         audit.report_size = len(document.data)

@@ -10,17 +10,15 @@ R-ESC-1), and those who are named must see the dispute content.
 
 from __future__ import annotations
 
-import itertools
 import json
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from steward import db as dbmod
 from tests.e2e.security.conftest import ROLES, DemoEnv
-from tests.e2e.security.routes import all_routes
+from tests.e2e.security.routes import all_routes, urls_for
 
 # who the rules name for the planted dispute (in mediation; the demo mediator engaged) — R-DSP-7
 NAMED_CASE = {"operator_party", "ifm", "dug_chair", "dug_member", "dug_liaison", "mediator"}
@@ -30,81 +28,6 @@ CASE_MARKERS = ("DSPTITLE", "DSPTEXT", "DSPDOC", "DSPIFM")
 
 # routes whose GET has a side effect or needs a one-time secret; checked elsewhere
 SKIP = {"/logout", "/changes/confirm/{token}"}
-
-
-def _values(env: DemoEnv) -> dict[str, list[str]]:
-    """Real values for every path parameter, from the demo data (the planted records first)."""
-    from steward.audits.models import PeriodicAudit as Audit
-    from steward.changes.models import ChangePlan
-    from steward.events import Publication
-    from steward.governance.models import DugCharter as Charter
-    from steward.governance.models import DugMotion as Motion
-    from steward.registry.models import Organisation
-    from steward.reviews.models import IprtReview as Review
-    from steward.sla.models import SlaReport
-    from steward.systemic.models import Review as UrgentReview
-    from steward.systemic.models import Signal
-
-    f = env.facts
-    with dbmod.session_scope() as s:
-        def ids(model: Any, col: Any = None, n: int = 3) -> list[str]:
-            col = col if col is not None else model.id
-            return [str(v) for v in s.scalars(select(col).order_by(col.desc()).limit(n))]
-
-        slug = s.scalar(select(Organisation.slug).where(Organisation.name == "DENIC eG"))
-        months = [str(v) for v in s.scalars(select(SlaReport.month).order_by(SlaReport.month.desc()).limit(2))]
-        return {
-            "case_id": [str(f["case_id"]), str(f["iap_case_id"])],
-            "attachment_id": [str(f["attachment_id"])],
-            "seq": [str(f["sealed_seq"]), "1"],
-            "ballot_id": [str(f["ballot_id"])],
-            "receipt": list(f["receipt_ids"]),
-            "audit_id": ids(Audit),
-            "plan_id": ids(ChangePlan),
-            "number": ["1"],
-            "motion_id": ids(Motion, n=4),
-            "slug": [slug or "denic-eg"],
-            "label": ["de"],
-            "review_id": ids(Review),
-            "systemic_review_id": ids(UrgentReview),
-            "signal_id": ids(Signal),
-            "month": months or ["2026-10"],
-            "metric_id": ["1"],
-            "filename": [f"{months[0]}.json", f"{months[0]}.csv"] if months else ["2026-10.json"],
-            "version": [str(v) for v in s.scalars(select(Charter.version).limit(2))] or ["1"],
-            "publication_id": ids(Publication, n=5),
-        }
-
-
-def _urls(env: DemoEnv) -> list[str]:
-    values = _values(env)
-    urls: list[str] = []
-    unresolved: list[str] = []
-    for route in all_routes(env.app):
-        if "GET" not in route.methods or route.path in SKIP:
-            continue
-        names = route.params
-        lists = []
-        for name in names:
-            key = "systemic_review_id" if name == "review_id" and route.path.startswith(("/systemic", "/api/v1/systemic")) else name
-            if key not in values or not values[key]:
-                unresolved.append(f"{route.path}: {name}")
-                break
-            lists.append(values[key])
-        else:
-            for combo in itertools.product(*lists):
-                url = route.path
-                for name, value in zip(names, combo, strict=True):
-                    url = _fill(url, name, value)
-                urls.append(url)
-    assert not unresolved, f"give the matrix values for these path parameters: {unresolved}"
-    return urls
-
-
-def _fill(path: str, name: str, value: str) -> str:
-    start = path.index("{" + name)
-    end = path.index("}", start)
-    return path[:start] + value + path[end + 1:]
 
 
 def _crawl(env: DemoEnv, role: str, urls: list[str], *, api_token: bool = False) -> dict[str, str]:
@@ -120,7 +43,7 @@ def _crawl(env: DemoEnv, role: str, urls: list[str], *, api_token: bool = False)
 
 @pytest.fixture(scope="module")
 def urls(demo_env: DemoEnv) -> list[str]:
-    return _urls(demo_env)
+    return urls_for(demo_env, {"GET"}, skip=SKIP)
 
 
 @pytest.fixture(scope="module")
