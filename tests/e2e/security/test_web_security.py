@@ -133,10 +133,11 @@ def test_every_state_change_with_the_session_cookie_and_no_csrf_token_is_refused
     before = fingerprint()
     accepted = []
     for method, url in targets:
-        # a form post (what a cross-site page can send) and a JSON body, both without the token
+        # what a cross-site page can send (a form, a text/plain form) and a JSON body, without the token
         form = client.request(method, url, data={"text": "csrf", "title": "csrf"})
         body = client.request(method, url, json={"text": "csrf"})
-        for kind, r in (("form", form), ("json", body)):
+        plain = client.request(method, url, content=b"text=csrf", headers={"content-type": "text/plain"})
+        for kind, r in (("form", form), ("json", body), ("text/plain", plain)):
             if r.status_code != 403 or "CSRF" not in r.text:
                 accepted.append((method, url, kind, r.status_code))
     assert accepted == []
