@@ -144,6 +144,28 @@ def test_api_tokens_read_no_more_than_the_session_does(role: str, demo_env: Demo
     assert _leaks(seen, forbidden) == []
 
 
+@pytest.mark.parametrize("role", sorted(set(ROLES) - NAMED_IAP_CASE))
+def test_no_state_changing_route_answers_outsiders_with_confidential_content(role: str, demo_env: DemoEnv) -> None:
+    """Every POST/PUT/PATCH/DELETE route too (pages with the CSRF token, API with the bearer
+    token): whatever the answer, it carries none of the markers."""
+    from tests.e2e.security.routes import STATE_CHANGING
+    from tests.support import csrf_of
+
+    m, f = demo_env.markers, demo_env.facts
+    forbidden = [*(m[k] for k in (*CASE_MARKERS, "DSPIAP", "SEALED")), f["receipt_code"], *f["receipt_ids"]]
+    page, api = demo_env.client(role), demo_env.api_client(role)
+    leaks = []
+    for url in urls_for(demo_env, set(STATE_CHANGING), skip={"/logout", "/login"}):
+        if url.startswith("/api/"):
+            answers = [api.post(url, json={}), api.put(url, json={}), api.delete(url)]
+        else:
+            answers = [page.post(url, data={"csrf_token": csrf_of(page), "text": "x", "version": "1"})]
+        for r in answers:
+            assert r.status_code < 500, (role, url, r.status_code, r.text[:300])
+            leaks += [(url, mk) for mk in forbidden if mk in r.text]
+    assert leaks == []
+
+
 def test_after_the_close_the_receipts_are_public_and_the_code_stays_secret_R_ESC_1(
     demo_env: DemoEnv, urls: list[str], responses: dict[str, dict[str, str]]
 ) -> None:
