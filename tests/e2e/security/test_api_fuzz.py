@@ -10,12 +10,16 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 
 from steward.app import create_app
 from tests.e2e.security.conftest import ROLES, DemoEnv
+
+# one worker per module: its demo copy and crawls are module-scoped
+pytestmark = pytest.mark.xdist_group("security-fuzz")
 
 EXAMPLES = int(os.environ.get("STEWARD_FUZZ_EXAMPLES", "2"))
 # CI generates random cases only; the long run (STEWARD_FUZZ_FULL=1, bench/fuzz.py) adds schemathesis'

@@ -20,6 +20,9 @@ from steward import db as dbmod
 from tests.e2e.security.conftest import ROLES, DemoEnv
 from tests.e2e.security.routes import all_routes, urls_for
 
+# one worker per module: its demo copy and crawls are module-scoped
+pytestmark = pytest.mark.xdist_group("security-matrix")
+
 # who the rules name for the planted dispute (in mediation; the demo mediator engaged) — R-DSP-7
 NAMED_CASE = {"operator_party", "ifm", "dug_chair", "dug_member", "dug_liaison", "mediator"}
 # … and for the demo case decided by the IAP (remedy pending): the engaged panelist too (R-DSP-5)

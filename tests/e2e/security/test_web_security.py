@@ -20,6 +20,9 @@ from tests.e2e.security.conftest import ROLES, DemoEnv
 from tests.e2e.security.routes import STATE_CHANGING, all_routes, urls_for
 from tests.support import csrf_of
 
+# one worker per module: its demo copy and crawls are module-scoped
+pytestmark = pytest.mark.xdist_group("security-web")
+
 HEADER_ROLES = ["anonymous", "operator_party", "dug_chair", "ifm", "sysadmin"]
 
 

@@ -17,6 +17,9 @@ import pytest
 from tests.e2e.security.conftest import ROLES, DemoEnv
 from tests.e2e.security.routes import urls_for
 
+# one worker per module: its demo copy and crawls are module-scoped
+pytestmark = pytest.mark.xdist_group("security-xss")
+
 RAW = re.compile(r"<script>xss\d+</script>|<img src=x onerror=xss\d+>")
 ESCAPED = re.compile(r"&lt;script&gt;xss(\d+)&lt;/script&gt;")
 TEXT_TYPES = {"text", "search", "email", "url", "tel", ""}
