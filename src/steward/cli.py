@@ -36,13 +36,16 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
     reload: Annotated[bool, typer.Option(help="Reload on code change (development)")] = False,
+    forwarded_allow_ips: Annotated[
+        str, typer.Option(help="Reverse proxies trusted for X-Forwarded-* (comma-separated)")
+    ] = "127.0.0.1",
 ) -> None:
     """Serve the web pages and the JSON API."""
     import uvicorn
 
     uvicorn.run(
         "steward.app:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
-        proxy_headers=True, forwarded_allow_ips="127.0.0.1", log_level="info",
+        proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips, log_level="info",
     )
 
 
