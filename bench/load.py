@@ -1,0 +1,406 @@
+"""Load: 50 concurrent clients for 60 s over the public portal, the DUG board and lodge/response
+actions, with 10,000 disputes and 10 years of service-level data loaded; SQLite, then PostgreSQL.
+
+    .venv/bin/python bench/load.py [--clients 50] [--seconds 60] [--disputes 10000] [--years 10]
+                                   [--backend sqlite|postgresql|both] [--database-url …]
+
+Steward runs in its own process (one uvicorn worker, as ``steward serve``) with one extra route,
+``GET /bench/ping``, a trivial endpoint in the same app: the bare framework's ceiling, measured
+in the same run with the same clients. Phases: ceiling (ping only), portal only, then the mix.
+Prints errors (must be none), p50/p99 latency and throughput per route, and the portal's
+throughput as a ratio of the ceiling. Goals (issue 9): p99 < 100 ms; portal ≥ 30% of the ceiling.
+Clients are asyncio tasks on loopback, each a bounded loop that stops at the phase's end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+# ------------------------------------------------------------------------------- data
+
+
+def setup(disputes: int, years: int) -> dict[str, Any]:
+    """Registry, people and tokens through the services; ``disputes`` cases (a few hundred through
+    the service, the closed history as bulk inserts through the models); ``years`` of simulated
+    IFM events ingested through the service, the last twelve months published."""
+    from sqlalchemy import insert
+
+    from steward import db as dbmod
+    from steward.accounts import repository as accounts_repo
+    from steward.accounts import service as accounts
+    from steward.accounts.principal import Principal
+    from steward.contexts import load_models
+    from steward.disputes import service as dispute_service
+    from steward.disputes.models import DisputeCase
+    from steward.registry import service as registry
+    from steward.registry.domain import labels
+    from steward.registry.models import Tld
+    from steward.sla import domain as sla_domain
+    from steward.sla import service as sla
+    from steward.sla.simulate import format_row, simulate
+
+    load_models()
+    engine = dbmod.get_engine()
+    dbmod.Base.metadata.create_all(engine)
+    tokens: dict[str, list[str]] = {"operator": [], "member": [], "ifm": []}
+    with dbmod.session_scope() as s:
+        ifm = registry.create_organisation(s, None, name="PTI", kind="ifm")
+        ops = []
+        for i in range(40):
+            org = registry.create_organisation(s, None, name=f"Registry {i}", kind="operator")
+            s.flush()
+            lab = labels(f"tld{i}")
+            s.add(Tld(a_label=lab.a_label, u_label=lab.u_label,
+                      type="country-code" if i % 2 else "generic", manager_id=org.id))
+            ops.append(org.id)
+        s.flush()
+        ifm_id = ifm.id
+
+    def user(role: str, org_id: int | None, n: int) -> str:
+        with dbmod.session_scope() as s:
+            u = accounts.create_user(s, None, email=f"{role}{n}@bench.example", name=f"{role} {n}",
+                                     password="bench-password-1", roles=[role], organisation_id=org_id)
+            s.flush()
+            row = accounts_repo.user_by_id(s, u.id)
+            assert row is not None
+            _tok, secret = accounts.create_token(s, Principal.of(row), "bench")
+        return secret
+
+    for i, org_id in enumerate(ops):
+        tokens["operator"].append(user("operator_staff", org_id, i))
+    for i in range(8):
+        tokens["member"].append(user("dug_member", ops[i], 100 + i))
+    for i in range(4):
+        tokens["ifm"].append(user("ifm_staff", ifm_id, 200 + i))
+
+    # disputes: open ones through the service (full records), closed history in bulk
+    live = min(disputes, 300)
+    with dbmod.session_scope() as s:
+        owners = [accounts_repo.user_by_email(s, f"operator_staff{i}@bench.example") for i in range(40)]
+        principals = [Principal.of(u) for u in owners if u is not None]
+        for i in range(live):
+            p = principals[i % len(principals)]
+            form = dispute_service.ComplaintForm(title=f"Slow publication {i}", tlds=[f"tld{i % 40}"],
+                                          service_levels=["NS change"], subject="service_level",
+                                          what_happened="Nine days.", negotiation="Ticket.")
+            dispute_service.open_case(s, p, form, now=NOW - timedelta(days=i % 300))
+            if i % 100 == 99:
+                s.commit()
+    rng = random.Random(9)
+    rows = []
+    for i in range(disputes - live):
+        opened = NOW - timedelta(days=3650 * (i + 1) / (disputes - live + 1))
+        rows.append({
+            "reference": f"H-{opened.year}-{i:05d}", "title": f"Historic dispute {i}",
+            "complainant_org_id": ops[i % 40], "stage": rng.choice(["withdrawn", "settled", "remedied",
+                                                                      "no_breach", "refused"]),
+            "version": 3, "subject": "service_level", "tlds": [f"tld{i % 40}"],
+            "service_levels": ["NS change"], "what_happened": "History.", "negotiation": "",
+            "opened_at": opened, "lodged_at": opened, "closed_at": opened + timedelta(days=40),
+        })
+    with dbmod.session_scope() as s:
+        for i in range(0, len(rows), 1000):
+            s.execute(insert(DisputeCase), rows[i:i + 1000])
+
+    # ten years of IFM events, through the ingest service; the last year published
+    import csv
+    import io
+
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(("request_id", "tld", "category", "channel", "event", "occurred_at"))
+    n_events = 0
+    for row in simulate(12 * years, 3, now=NOW, tlds=[f"tld{i}" for i in range(40)]):
+        w.writerow(format_row(row))
+        n_events += 1
+    with dbmod.session_scope() as s:
+        sla.ingest_file(s, None, out.getvalue(), source="bench", fmt="csv", now=NOW)
+    month = sla_domain.Month.of(NOW).plus(-12)
+    published = 0
+    for _ in range(12):
+        try:
+            with dbmod.session_scope() as s:
+                sla.publish(s, None, month, now=NOW)
+            published += 1
+        except Exception as exc:  # a month the catalogue cannot report: say so, carry on
+            print(f"  (publish {month}: {exc})")
+        month = month.plus(1)
+    return {"tokens": tokens, "events": n_events, "published": published}
+
+
+# ------------------------------------------------------------------------------- server
+
+SERVER = """
+import sys, anyio.to_thread, uvicorn
+from fastapi.responses import PlainTextResponse
+from steward.app import create_app
+app = create_app()
+
+@app.get("/bench/ping", include_in_schema=False)
+async def ping() -> PlainTextResponse:
+    return PlainTextResponse("pong")
+
+async def widen_threadpool():
+    anyio.to_thread.current_default_thread_limiter().total_tokens = int(sys.argv[2])
+
+app.router.on_startup.append(widen_threadpool)
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+"""
+
+
+def serve(port: int, clients: int) -> subprocess.Popen[bytes]:
+    import httpx
+
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port), str(max(100, 2 * clients))],
+                            env=os.environ.copy())
+    for _ in range(600):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/bench/ping", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("the server did not start")
+
+
+# ------------------------------------------------------------------------------- clients
+
+Result = dict[str, list[float]]
+
+
+def run_phase(base: str, clients: int, seconds: float, pick: Any) -> tuple[Result, dict[str, int], float]:
+    """``clients`` asyncio clients loop until ``seconds`` have passed, each doing ``pick(i, http)``
+    (a coroutine returning [(route, latency, ok)]). Returns latencies per route, errors, wall time."""
+    import httpx
+
+    async def run() -> tuple[Result, dict[str, int], float]:
+        lat: Result = defaultdict(list)
+        errors: dict[str, int] = defaultdict(int)
+        stop = time.perf_counter() + seconds
+
+        async def client(i: int) -> None:
+            async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+                while time.perf_counter() < stop:
+                    for route, took, ok in await pick(i, http):
+                        lat[route].append(took)
+                        if not ok:
+                            errors[route] += 1
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(client(i) for i in range(clients)))
+        return lat, errors, time.perf_counter() - t0
+
+    return asyncio.run(run())
+
+
+async def timed(http: Any, route: str, method: str, path: str, token: str | None = None,
+                body: Any = None, expect: int = 200) -> tuple[tuple[str, float, bool], Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    t0 = time.perf_counter()
+    try:
+        r = await http.request(method, path, json=body, headers=headers)
+    except Exception:
+        return (route, time.perf_counter() - t0, False), None
+    ok = r.status_code == expect
+    if not ok and os.environ.get("BENCH_VERBOSE"):
+        print(f"  {method} {path}: {r.status_code} {r.text[:200]}")
+    return (route, time.perf_counter() - t0, ok), r
+
+
+def mix(tokens: dict[str, list[str]]) -> Any:
+    """Per client: 40% portal, 30% DUG board, 10% ceiling, and one in five clients a writer that
+    lodges a dispute, has a DUG member ask for the IFM's response, and the IFM respond."""
+
+    async def pick(i: int, http: Any) -> list[tuple[str, float, bool]]:
+        if i % 5 == 0:  # writer: lodge → request_response → submit_response
+            op = tokens["operator"][i % len(tokens["operator"])]
+            out, r = await timed(http, "lodge", "POST", "/api/v1/disputes", op, {
+                "title": f"Load {i}", "tlds": [f"tld{i % 40}"], "service_levels": ["NS change"],
+                "what_happened": "Slow.", "negotiation": "Ticket."}, expect=201)
+            results = [out]
+            if r is None or r.status_code != 201:
+                return results
+            case = r.json()
+            # member k belongs to operator k (of 8); i + 1 is never the complainant's (i), so
+            # the member is never recused
+            member = tokens["member"][(i + 1) % len(tokens["member"])]
+            out, r = await timed(http, "request_response", "POST",
+                                 f"/api/v1/disputes/{case['id']}/actions/request_response", member,
+                                 {"version": case["version"], "text": "Please respond."})
+            results.append(out)
+            if r is None or r.status_code != 200:
+                return results
+            out, _ = await timed(http, "submit_response", "POST",
+                                 f"/api/v1/disputes/{case['id']}/actions/submit_response",
+                                 tokens["ifm"][i % len(tokens["ifm"])],
+                                 {"version": r.json()["version"], "text": "Our response."})
+            results.append(out)
+            return results
+        roll = random.random()
+        if roll < 0.5:
+            return [(await timed(http, "portal", "GET", "/portal"))[0]]
+        if roll < 0.875:
+            member = tokens["member"][i % len(tokens["member"])]
+            return [(await timed(http, "board", "GET", "/disputes/board", member))[0]]
+        return [(await timed(http, "ping", "GET", "/bench/ping"))[0]]
+
+    return pick
+
+
+def only(route: str, path: str) -> Any:
+    async def pick(i: int, http: Any) -> list[tuple[str, float, bool]]:
+        return [(await timed(http, route, "GET", path))[0]]
+
+    return pick
+
+
+def report(title: str, lat: Result, errors: dict[str, int], wall: float) -> dict[str, float]:
+    print(f"  {title}: {wall:.0f} s")
+    total = sum(len(v) for v in lat.values())
+    rates = {}
+    for route in sorted(lat):
+        v = lat[route]
+        rates[route] = len(v) / wall
+        print(f"    {route:17} {len(v):7d} req {len(v) / wall:8.1f}/s  p50 {_percentile(v, 50) * 1000:7.1f} ms"
+              f"  p99 {_percentile(v, 99) * 1000:7.1f} ms  errors {errors.get(route, 0)}")
+    everything = [x for v in lat.values() for x in v]
+    print(f"    {'all':17} {total:7d} req {total / wall:8.1f}/s  p50 {_percentile(everything, 50) * 1000:7.1f} ms"
+          f"  p99 {_percentile(everything, 99) * 1000:7.1f} ms  errors {sum(errors.values())}")
+    rates["all_p99"] = _percentile(everything, 99)
+    rates["errors"] = sum(errors.values())
+    return rates
+
+
+# ------------------------------------------------------------------------------- PostgreSQL
+
+
+def start_postgres(tmp: Path) -> tuple[Any, str]:
+    """A throwaway PostgreSQL server (Debian binaries; scripts/pg_ctl runs it as postgres)."""
+    from pytest_postgresql.executors import PostgreSQLExecutor
+
+    port = _free_port()
+    executor = PostgreSQLExecutor(
+        executable=str(REPO / "scripts" / "pg_ctl"), host="127.0.0.1", port=port, user="postgres",
+        startparams="-w", dbname="steward_bench", unixsocketdir=str(tmp),
+        datadir=str(tmp / "pgdata"), logfile=str(tmp / "postgresql.log"),
+    )
+    executor.start()
+    executor.wait_for_postgres()
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("CREATE DATABASE steward_bench"))
+    admin.dispose()
+    return executor, f"postgresql://postgres@127.0.0.1:{port}/steward_bench"
+
+
+# ------------------------------------------------------------------------------- main
+
+
+def one_backend(url: str, args: argparse.Namespace, tmp: Path) -> dict[str, float]:
+    os.environ["STEWARD_DATABASE_URL"] = url
+    from steward import db as dbmod
+    from steward.config import get_settings
+
+    get_settings.cache_clear()
+    dbmod.engine_for.cache_clear()
+    dbmod._factory.cache_clear()
+    backend = url.split(":")[0]
+    print(f"== {backend}")
+    t0 = time.perf_counter()
+    data = setup(args.disputes, args.years)
+    print(f"  setup: {args.disputes} disputes, {data['events']} IFM events over {args.years} years, "
+          f"{data['published']} months published, in {time.perf_counter() - t0:.0f} s")
+    dbmod.get_engine().dispose()
+    port = _free_port()
+    server = serve(port, args.clients)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        warm = max(2.0, args.seconds / 10)
+        run_phase(base, args.clients, warm, only("portal", "/portal"))  # warm caches and pools
+        ceiling = report("ceiling (GET /bench/ping only)", *run_phase(base, args.clients, args.seconds / 4,
+                                                                      only("ping", "/bench/ping")))
+        portal = report("portal only (GET /portal)", *run_phase(base, args.clients, args.seconds / 4,
+                                                                only("portal", "/portal")))
+        mixed = report(f"mix, {args.clients} clients", *run_phase(base, args.clients, args.seconds,
+                                                                   mix(data["tokens"])))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    ratio = portal["portal"] / ceiling["ping"]
+    print(f"  portal / ceiling: {ratio:.1%} (goal ≥ 30%: {'met' if ratio >= 0.30 else 'MISSED'})")
+    p99 = mixed["all_p99"]
+    print(f"  mix p99 {p99 * 1000:.1f} ms (goal < 100 ms: {'met' if p99 < 0.1 else 'MISSED'}); "
+          f"errors {int(mixed['errors'])} (goal 0: {'met' if mixed['errors'] == 0 else 'MISSED'})")
+    return {"ratio": ratio, "p99": p99, "errors": mixed["errors"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--disputes", type=int, default=10_000)
+    parser.add_argument("--years", type=int, default=10)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--database-url", default="", help="use this database instead (one backend)")
+    args = parser.parse_args()
+    os.environ.setdefault("STEWARD_ENVIRONMENT", "development")
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
+    results = {}
+    if args.database_url:
+        tmp = Path(tempfile.mkdtemp(prefix="steward-bench-load-"))
+        os.environ["STEWARD_DATA_DIR"] = str(tmp)
+        results["given"] = one_backend(args.database_url, args, tmp)
+    else:
+        if args.backend in ("sqlite", "both"):
+            tmp = Path(tempfile.mkdtemp(prefix="steward-bench-load-"))
+            os.environ["STEWARD_DATA_DIR"] = str(tmp)
+            results["sqlite"] = one_backend(f"sqlite:///{tmp / 'steward.db'}", args, tmp)
+            shutil.rmtree(tmp, ignore_errors=True)
+        if args.backend in ("postgresql", "both"):
+            tmp = Path(tempfile.mkdtemp(prefix="steward-bench-pg-"))
+            os.chmod(tmp, 0o777)  # the server runs as postgres
+            os.environ["STEWARD_DATA_DIR"] = str(tmp)
+            executor, url = start_postgres(tmp)
+            try:
+                results["postgresql"] = one_backend(url, args, tmp)
+            finally:
+                executor.stop()
+                shutil.rmtree(tmp, ignore_errors=True)
+    if any(r["errors"] for r in results.values()):
+        sys.exit("errors under load")
+
+
+if __name__ == "__main__":
+    main()
