@@ -160,3 +160,9 @@ def test_public_pages_work_without_signing_in(client):
         response = client.get(path)
         assert response.status_code == 200, path
         assert '<main id="main"' in response.text
+
+
+def test_an_id_beyond_the_database_range_is_not_found_not_a_crash(client):
+    response = client.get("/api/v1/registry/tlds?limit=1&offset=99999999999999999999999")
+    assert response.status_code in (404, 422)
+    assert "Traceback" not in response.text
