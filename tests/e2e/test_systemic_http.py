@@ -34,7 +34,7 @@ def test_proposal_signal_review_and_steps_through_pages(client, make):
     assert r.status_code == 303
     review_id = int(r.headers["location"].rsplit("/", 1)[1])
     with dbmod.session_scope() as s:
-        passed_decision(s, "appoint_experts", "urgent-review", review_id)
+        passed_decision(s, "appoint_experts", "urgent_review", review_id)
     r = post_form(client, f"/systemic/reviews/{review_id}/act",
                   {"action": "appoint_expert", "name": "Ada", "expertise": "DNS operations", "user_email": expert.email})
     assert r.status_code == 303
@@ -85,7 +85,7 @@ def test_a_step_on_a_stale_page_is_refused(client, make):
     r = post_form(client, f"/systemic/signals/{signal_id}/review", {"title": "Delays"})
     review_id = int(r.headers["location"].rsplit("/", 1)[1])
     with dbmod.session_scope() as s:
-        passed_decision(s, "appoint_experts", "urgent-review", review_id)
+        passed_decision(s, "appoint_experts", "urgent_review", review_id)
     page = client.get(f"/systemic/reviews/{review_id}")
     assert 'name="version" value="1"' in page.text
     form = {"action": "appoint_expert", "name": "Ada", "expertise": "DNS", "version": "1"}

@@ -41,7 +41,7 @@ def load_demo(session: Session, ctx: Any) -> None:
                 delays.id, today)
     review = service.open_review(session, chair, delays.id, title="Root zone publication delays", now=now)
     pass_motion(session, ctx, MotionKind.appoint_experts, "Experts for the publication review",
-                "Appoint Erin Expert (DNS operations, DNSSEC).", "urgent-review", review.id, today)
+                "Appoint Erin Expert (DNS operations, DNSSEC).", "urgent_review", review.id, today)
     step(chair, review.id, "appoint_expert", name="Erin Expert", expertise="DNS operations, DNSSEC, root zone management",
          user_email="expert@experts.example")
     step(chair, review.id, "start_root_cause")
@@ -65,7 +65,7 @@ def load_demo(session: Session, ctx: Any) -> None:
                 "The DUG determines a systemic failure of emergency changes.", "systemic-signal", outage.id, today)
     old = service.open_review(session, chair, outage.id, title="Emergency change failures", now=now)
     pass_motion(session, ctx, MotionKind.appoint_experts, "Experts for the emergency review",
-                "Appoint Erin Expert.", "urgent-review", old.id, today)
+                "Appoint Erin Expert.", "urgent_review", old.id, today)
     step(chair, old.id, "appoint_expert", name="Erin Expert", expertise="DNS operations", user_email="expert@experts.example")
     step(chair, old.id, "start_root_cause")
     step(expert, old.id, "add_evidence", text="Tickets of the three emergency changes.")
@@ -76,11 +76,11 @@ def load_demo(session: Session, ctx: Any) -> None:
     step(expert, old.id, "advise", critical=True, text="A systemic failure: the rota lapsed again within a month.")
     step(chair, old.id, "add_step", milestones=f"{today + timedelta(days=90)} Contractual on-call obligation")
     pass_motion(session, ctx, MotionKind.engage_mediator, "Mediation on emergency changes",
-                "Engage the external mediator.", "urgent-review", old.id, today)
+                "Engage the external mediator.", "urgent_review", old.id, today)
     step(chair, old.id, "engage_mediator",
          text="Remediation and a long-term step were agreed; the IFM did not staff the rota. Two attempts failed.")
     pass_motion(session, ctx, MotionKind.engage_iap, "IAP on emergency changes",
-                "Engage the Independent Appeals Panel.", "urgent-review", old.id, today)
+                "Engage the Independent Appeals Panel.", "urgent_review", old.id, today)
     step(chair, old.id, "engage_iap")
     step(panelist, old.id, "iap_decision", finding="not_remediable",
          text="The IFM breached the emergency-change service level; the breach is not capable of remedy.")

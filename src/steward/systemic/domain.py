@@ -426,6 +426,10 @@ class SignalState(StrEnum):
 
 # ============================================================================ urgent review
 
+# The subject type of urgent reviews in audit events and in the DUG decisions they need (the same
+# name ballots use for the matter).
+REVIEW_SUBJECT = "urgent_review"
+
 
 class Stage(StrEnum):
     """The urgent review ladder (R-SYS-2), in order."""

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from steward.accounts.principal import Principal
 from steward.authz import Permission
 from steward.events import AuditEvent
-from steward.systemic.domain import Stage
+from steward.systemic.domain import REVIEW_SUBJECT, Stage
 from steward.systemic.models import Expert, Milestone, Review, Signal
 
 MEDIATION_ONWARDS = (Stage.MEDIATION.value, Stage.IAP.value, Stage.REMEDY_PERIOD.value)
@@ -106,7 +106,7 @@ def signal_compare_and_set(session: Session, row: Signal, **values: Any) -> bool
 
 def timeline(session: Session, review_id: int) -> list[AuditEvent]:
     stmt = (select(AuditEvent)
-            .where(AuditEvent.subject_type == "urgent-review", AuditEvent.subject_id == str(review_id))
+            .where(AuditEvent.subject_type == REVIEW_SUBJECT, AuditEvent.subject_id == str(review_id))
             .order_by(AuditEvent.id))
     return list(session.scalars(stmt))
 

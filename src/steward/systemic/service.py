@@ -34,7 +34,7 @@ from steward.systemic.domain import (
 from steward.systemic.models import Evidence as EvidenceRow
 from steward.systemic.models import Expert, Milestone, Review, Signal
 
-SUBJECT = "urgent-review"
+SUBJECT = domain.REVIEW_SUBJECT
 
 
 def _invalid(err: SystemicError) -> Invalid:

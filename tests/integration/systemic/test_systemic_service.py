@@ -106,7 +106,7 @@ def test_the_whole_urgent_review_path_R_SYS_2(session, make) -> None:  # type: i
 
     with pytest.raises(Conflict, match="Appoint a team of technical experts"):
         act(chair, "appoint_expert", name="Ada", expertise="DNS operations")
-    passed_decision(session, "appoint_experts", "urgent-review", review.id)
+    passed_decision(session, "appoint_experts", "urgent_review", review.id)
     with pytest.raises(Invalid, match="conflict of interest"):
         act(chair, "appoint_expert", name="Pat", expertise="DNS", organisation_id=ifm_org.id)
     with pytest.raises(Invalid) as err:
@@ -133,11 +133,11 @@ def test_the_whole_urgent_review_path_R_SYS_2(session, make) -> None:  # type: i
     act(expert_user, "advise", critical=True, text="A systemic failure of the publication pipeline.")
     assert review.stage == "long_term"
     act(chair, "add_step", milestones="2027-03-01 Re-architect the pipeline")
-    passed_decision(session, "engage_mediator", "urgent-review", review.id)
+    passed_decision(session, "engage_mediator", "urgent_review", review.id)
     act(chair, "engage_mediator", text="Remediation done, but the same delays came back in March.")
     assert review.stage == "mediation"
     assert service.get_review(session, mediator.principal(session), review.id).id == review.id
-    passed_decision(session, "engage_iap", "urgent-review", review.id)
+    passed_decision(session, "engage_iap", "urgent_review", review.id)
     act(chair, "engage_iap")
     act(panelist, "iap_decision", finding="not_remediable", text="The breach cannot be remedied by the IFM.")
     assert (review.stage, review.outcome) == ("closed", "iap_not_remediable")
@@ -146,7 +146,7 @@ def test_the_whole_urgent_review_path_R_SYS_2(session, make) -> None:  # type: i
     assert pub.content["binds"] == ["DUG", "IFM"]
     tags = [e.tag for e in repository.timeline(session, review.id)]
     assert tags[0] == "urgent-review:opened" and tags[-1] == "urgent-review:iap-decision"
-    public = session.scalars(select(AuditEvent.tag).where(AuditEvent.public, AuditEvent.subject_type == "urgent-review"))
+    public = session.scalars(select(AuditEvent.tag).where(AuditEvent.public, AuditEvent.subject_type == "urgent_review"))
     assert list(public) == ["urgent-review:iap-decision"]
 
 
@@ -157,10 +157,10 @@ def test_not_systemic_advice_closes_the_review(session, make) -> None:  # type: 
     signal = service.propose(session, c, title="One-off outage", reasoning="A single long outage in October.",
                              evidence="", now=NOW)
     passed_decision(session, "determine_systemic_failure", "systemic-signal", signal.id)
-    passed_decision(session, "appoint_experts", "urgent-review", 1)
+    passed_decision(session, "appoint_experts", "urgent_review", 1)
     review = service.open_review(session, c, signal.id, title="Outage", now=NOW)
     if review.id != 1:
-        passed_decision(session, "appoint_experts", "urgent-review", review.id)
+        passed_decision(session, "appoint_experts", "urgent_review", review.id)
     steps = [(chair, "appoint_expert", {"name": "Ada", "expertise": "DNS", "user_email": expert.email}),
              (chair, "start_root_cause", {}), (expert, "add_evidence", {"text": "Outage report"}),
              (expert, "record_findings", {"text": "A single hardware failure."}),
