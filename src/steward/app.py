@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from steward.config import get_settings
 from steward.contexts import load_models, modules
 from steward.db import get_engine
 from steward.errors import StewardError, Unauthenticated
-from steward.web import CSRF_COOKIE, csrf_protect, csrf_token, render
+from steward.web import CSRF_COOKIE, SAFE_METHODS, csrf_protect, csrf_token, render
 
 log = logging.getLogger("steward")
 
@@ -60,6 +61,19 @@ def create_app() -> FastAPI:
         redoc_url=None,
         dependencies=[Depends(csrf_protect)],
     )
+
+    # SQLite has one writer at a time. A request holds the write lock from its first statement to
+    # its commit, across several thread-pool hops; if more writers than pool threads waited for
+    # the lock, the holder could not get a thread to finish. Admitting a few writers at a time
+    # (the rest wait here, without a thread) keeps the pool free for the holder and for readers.
+    writers = asyncio.Semaphore(settings.sqlite_concurrent_writers) if settings.is_sqlite else None
+
+    @app.middleware("http")
+    async def writer_gate(request: Request, call_next: Any) -> Response:
+        if writers is None or request.method in SAFE_METHODS:
+            return await call_next(request)  # type: ignore[no-any-return]
+        async with writers:
+            return await call_next(request)  # type: ignore[no-any-return]
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     ballot_min_open_hours: int = Field(72, ge=1)
     ballot_reminder_hours: int = Field(48, ge=1)
 
+    # SQLite: how many state-changing requests may work at once (they queue for one write lock)
+    sqlite_concurrent_writers: int = Field(8, ge=1, le=32)
+
     # worker
     worker_poll_seconds: float = Field(5.0, gt=0)
 

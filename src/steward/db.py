@@ -68,8 +68,13 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; for SQLite, create the folder and turn on WAL, foreign keys, busy timeout."""
+def make_engine(url: str, *, immediate: bool = True) -> Engine:
+    """Create an engine; for SQLite, create the folder and turn on WAL, foreign keys, busy timeout.
+
+    ``immediate=False`` gives a SQLite engine whose transactions begin deferred: for read-only
+    requests, which then never wait for (or hold) the write lock; WAL lets them read alongside a
+    writer. PostgreSQL ignores the flag.
+    """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -81,7 +86,10 @@ def make_engine(url: str) -> Engine:
         def _no_autobegin(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None
 
-        event.listen(engine, "begin", _sqlite_begin)
+        if immediate:
+            event.listen(engine, "begin", _sqlite_begin)
+        else:
+            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -89,14 +97,16 @@ def make_engine(url: str) -> Engine:
 
 
 @functools.cache
-def engine_for(url: str) -> Engine:
-    return make_engine(url)
+def engine_for(url: str, immediate: bool = True) -> Engine:
+    if not immediate and not url.startswith("sqlite"):
+        return engine_for(url)
+    return make_engine(url, immediate=immediate)
 
 
-def get_engine() -> Engine:
+def get_engine(*, read_only: bool = False) -> Engine:
     from steward.config import get_settings
 
-    return engine_for(get_settings().database_url)
+    return engine_for(get_settings().database_url, immediate=not read_only)
 
 
 @functools.cache
@@ -118,5 +128,5 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         session.close()
 
 
-def new_session(engine: Engine | None = None) -> Session:
-    return _factory(engine or get_engine())()
+def new_session(engine: Engine | None = None, *, read_only: bool = False) -> Session:
+    return _factory(engine or get_engine(read_only=read_only))()

@@ -30,8 +30,12 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    """The request owns the transaction: commit when the endpoint succeeds, else roll back."""
-    session = new_session()
+    """The request owns the transaction: commit when the endpoint succeeds, else roll back.
+
+    Safe requests (GET, HEAD) read in a deferred transaction, so on SQLite they never queue for
+    the write lock; state changes take it at their first statement (BEGIN IMMEDIATE).
+    """
+    session = new_session(read_only=request.method in SAFE_METHODS)
     request.state.db = session
     try:
         yield session

@@ -166,3 +166,22 @@ def test_an_id_beyond_the_database_range_is_not_found_not_a_crash(client):
     response = client.get("/api/v1/registry/tlds?limit=1&offset=99999999999999999999999")
     assert response.status_code in (404, 422)
     assert "Traceback" not in response.text
+
+
+def test_many_concurrent_writers_on_sqlite_neither_deadlock_nor_fail(live_server, make):
+    """More concurrent state changes than the thread pool has threads: each one completes (no
+    request stalls holding SQLite's write lock while waiting for a thread)."""
+    import concurrent.futures
+
+    import httpx
+
+    users = [make.user("operator_staff") for _ in range(3)]
+    tokens = [make.token(u) for u in users]
+
+    def create(i: int) -> int:
+        headers = {"Authorization": f"Bearer {tokens[i % 3]}"}
+        return httpx.post(f"{live_server.url}/api/v1/me/tokens", json={"name": f"t{i}"}, headers=headers, timeout=60).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=60) as pool:
+        codes = list(pool.map(create, range(120)))
+    assert codes == [201] * 120
