@@ -8,7 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import User, UserRole
@@ -206,11 +218,19 @@ def remedial_actions_of(session: Session, case_id: int) -> list[DisputeRemedialA
 
 
 def next_reference(session: Session, year: int) -> str:
+    """The next ``D-<year>-NNNN``. On PostgreSQL two lodgings at once would read the same count
+    (found by bench/load.py: a duplicate key, a 500), so numbering is serialised by a
+    transaction-scoped advisory lock; SQLite's write lock (BEGIN IMMEDIATE) already does it."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _REFERENCE_LOCK})
     prefix = f"D-{year}-"
     count = session.scalar(
         select(func.count(DisputeCase.id)).where(DisputeCase.reference.like(f"{prefix}%"))
     )
     return f"{prefix}{(count or 0) + 1:04d}"
+
+
+_REFERENCE_LOCK = 0xD15_7E7E
 
 
 def findings(session: Session) -> list[DisputeCase]:
