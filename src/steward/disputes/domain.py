@@ -1161,3 +1161,33 @@ def ladder_mermaid() -> str:
         "    note right of mediation_failed: agree_to_be_bound (R-DSP-5) at any stage before the IAP"
     )
     return "\n".join(lines)
+
+
+def ladder_dot() -> str:
+    """The ladder as a Graphviz digraph, generated from :data:`TRANSITIONS` (same reading as
+    :func:`ladder_mermaid`); rendered to ``docs/disputes-ladder.svg`` by ``scripts/render-ladder``."""
+    lines = [
+        "digraph ladder {",
+        '    rankdir=TB; node [shape=box, style="rounded", fontname="DejaVu Sans", fontsize=10];',
+        '    edge [fontname="DejaVu Sans", fontsize=8];',
+        '    start [shape=circle, label="", width=0.2, style=filled, fillcolor=black];',
+    ]
+    seen: set[tuple[Stage, Stage, Action]] = set()
+    for t in TRANSITIONS:
+        if t.action in (Action.WITHDRAW, Action.AGREE_TO_BE_BOUND):
+            continue
+        key = (t.source, t.target, t.action)
+        if key in seen:
+            continue
+        seen.add(key)
+        src = "start" if t.source is Stage.START else t.source.value
+        guard = f"\\n[{t.guard_rule}]" if t.guard_rule else ""
+        lines.append(f'    {src} -> {t.target.value} [label="{t.action.value}{guard}"];')
+    for stage in sorted(CLOSED_STAGES, key=lambda s: list(Stage).index(s)):
+        lines.append(f"    {stage.value} [peripheries=2];")
+    lines.append(
+        '    note [shape=note, label="withdraw (R-DSP-8) from every open stage -> withdrawn\\n'
+        'agree_to_be_bound (R-DSP-5) at any stage before the IAP"];'
+    )
+    lines.append("}")
+    return "\n".join(lines) + "\n"
