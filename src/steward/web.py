@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,7 +19,7 @@ from steward.accounts import service as accounts
 from steward.accounts.principal import Principal
 from steward.authz import Permission
 from steward.db import new_session
-from steward.errors import Forbidden
+from steward.errors import Forbidden, Invalid
 
 SESSION_COOKIE = "steward_session"
 CSRF_COOKIE = "steward_csrf"
@@ -152,3 +153,16 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     }
     data.update(context or {})
     return templates.TemplateResponse(request, template, data, status_code=status_code)
+
+
+def form_date(value: str, field: str) -> date:
+    """A date typed into a form (``2026-01-31``); a clear error naming the field otherwise."""
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise Invalid("Use a date such as 2026-01-31.", field=field) from None
+
+
+def optional_form_date(value: str, field: str) -> date | None:
+    """Like :func:`form_date`, but an empty field is no date."""
+    return form_date(value, field) if value.strip() else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -16,18 +15,11 @@ from steward.authz import Permission
 from steward.config import get_settings
 from steward.errors import Invalid, NotFound, StewardError
 from steward.governance.schemas import PathId
-from steward.web import CurrentPrincipal, DbSession, render
+from steward.web import CurrentPrincipal, DbSession, form_date, render
 
 router = APIRouter(include_in_schema=False)
 
 NAV = [("Audits", "/audits", None)]
-
-
-def _date(value: str, field: str) -> date:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise Invalid("Use a date such as 2026-01-31.", field=field) from None
 
 
 def _index(request: Request, db: DbSession, principal: Principal, **extra: Any) -> Response:
@@ -171,7 +163,7 @@ def publish(
 ) -> Response:
     principal.require(Permission.PERIODIC_AUDIT_MANAGE)
     try:
-        service.publish(db, principal, audit_id, _date(feedback_closes, "feedback_closes"))
+        service.publish(db, principal, audit_id, form_date(feedback_closes, "feedback_closes"))
     except StewardError as err:
         db.rollback()
         return _page(request, db, principal, audit_id, error=err.detail())

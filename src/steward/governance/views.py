@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -16,22 +15,11 @@ from steward.governance import repository, service
 from steward.governance.domain import MOTION_KIND_LABELS, CharterText, MotionKind, SeatKind
 from steward.governance.schemas import PathId
 from steward.registry import repository as registry_repo
-from steward.web import CurrentPrincipal, DbSession, render
+from steward.web import CurrentPrincipal, DbSession, form_date, optional_form_date, render
 
 router = APIRouter(include_in_schema=False)
 
 NAV = [("DUG", "/governance", None)]
-
-
-def _date(value: str, field: str) -> date:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise Invalid("Use a date such as 2026-01-31.", field=field) from None
-
-
-def _optional_date(value: str, field: str) -> date | None:
-    return _date(value, field) if value.strip() else None
 
 
 def _overview(request: Request, db: DbSession, principal: Principal, **extra: Any) -> Response:
@@ -106,7 +94,7 @@ def adopt_charter(
             db,
             principal,
             CharterText(role, chair_appointment, communication_lines),
-            _date(effective_from, "effective_from"),
+            form_date(effective_from, "effective_from"),
             note,
         )
     except StewardError as err:
@@ -146,8 +134,8 @@ def add_member(
             seat=seat,
             community=community,
             technical_experience=technical_experience,
-            term_start=_date(term_start, "term_start"),
-            term_end=_optional_date(term_end, "term_end"),
+            term_start=form_date(term_start, "term_start"),
+            term_end=optional_form_date(term_end, "term_end"),
             is_chair=bool(is_chair),
         )
     except StewardError as err:
@@ -171,7 +159,7 @@ def change_member(
             db,
             principal,
             member_id,
-            term_end=_optional_date(term_end, "term_end"),
+            term_end=optional_form_date(term_end, "term_end"),
             is_chair={"yes": True, "no": False}.get(is_chair),
         )
     except StewardError as err:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -10,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from steward.accounts.principal import Principal
 from steward.authz import Permission
-from steward.errors import Invalid, StewardError
+from steward.errors import StewardError
 from steward.governance.schemas import PathId
 from steward.registry import repository as registry_repo
 from steward.reviews import repository, service
@@ -22,7 +21,7 @@ from steward.reviews.domain import (
     Stage,
     comment_period_open,
 )
-from steward.web import CurrentPrincipal, DbSession, render
+from steward.web import CurrentPrincipal, DbSession, optional_form_date, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,15 +33,6 @@ TOPIC_LABELS = {
     FindingTopic.dug_ifm_relationship: "DUG–IFM relationship",
     FindingTopic.operational_service_levels: "Operational service levels (referred to the DUG)",
 }
-
-
-def _optional_date(value: str, field: str) -> date | None:
-    if not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise Invalid("Use a date such as 2026-01-31.", field=field) from None
 
 
 def _index(request: Request, db: DbSession, principal: Principal, **extra: Any) -> Response:
@@ -198,7 +188,7 @@ def advance(
             principal,
             review_id,
             stage,
-            comment_closes=_optional_date(comment_closes, "comment_closes"),
+            comment_closes=optional_form_date(comment_closes, "comment_closes"),
         )
     except StewardError as err:
         db.rollback()
@@ -237,7 +227,7 @@ def direction(
     principal.require(Permission.REVIEW_MANAGE)
     try:
         service.add_direction(
-            db, principal, review_id, target, text, _optional_date(due_on, "due_on")
+            db, principal, review_id, target, text, optional_form_date(due_on, "due_on")
         )
     except StewardError as err:
         db.rollback()
