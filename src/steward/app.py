@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,8 @@ from steward.config import get_settings
 from steward.contexts import load_models, modules
 from steward.db import get_engine
 from steward.errors import StewardError, Unauthenticated
-from steward.web import CSRF_COOKIE, SAFE_METHODS, csrf_protect, csrf_token, render
+from steward.middleware import SecurityHeaders, WriterGate
+from steward.web import CSRF_COOKIE, csrf_protect, csrf_token, render
 
 log = logging.getLogger("steward")
 
@@ -62,37 +62,10 @@ def create_app() -> FastAPI:
         dependencies=[Depends(csrf_protect)],
     )
 
-    # SQLite has one writer at a time. A request holds the write lock from its first statement to
-    # its commit, across several thread-pool hops; if more writers than pool threads waited for
-    # the lock, the holder could not get a thread to finish. Admitting a few writers at a time
-    # (the rest wait here, without a thread) keeps the pool free for the holder and for readers.
-    writers = asyncio.Semaphore(settings.sqlite_concurrent_writers) if settings.is_sqlite else None
-
-    @app.middleware("http")
-    async def writer_gate(request: Request, call_next: Any) -> Response:
-        if writers is None or request.method in SAFE_METHODS:
-            return await call_next(request)  # type: ignore[no-any-return]
-        async with writers:
-            return await call_next(request)  # type: ignore[no-any-return]
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        content_type = response.headers.get("content-type", "")
-        response.headers.setdefault(
-            "Content-Security-Policy", SVG_CSP if content_type.startswith("image/svg") else CSP
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        https = request.url.scheme == "https" or settings.base_url.startswith("https")
-        if https:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-        token = getattr(request.state, "csrf_token", None)
-        if token and (getattr(request.state, "csrf_rotated", False) or request.cookies.get(CSRF_COOKIE) != token):
-            response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="lax", secure=https, path="/")
-        return response
+    if settings.is_sqlite:
+        app.add_middleware(WriterGate, writers=settings.sqlite_concurrent_writers)
+    app.add_middleware(SecurityHeaders, csp=CSP, svg_csp=SVG_CSP, csrf_cookie=CSRF_COOKIE,
+                       https_base=settings.base_url.startswith("https"))
 
     @app.exception_handler(StewardError)
     async def steward_error(request: Request, exc: StewardError) -> Response:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from steward.accounts import repository, service
 from steward.accounts.models import ApiToken, User
 from steward.accounts.principal import Principal
 from steward.accounts.schemas import TokenCreated, TokenIn, TokenOut, UserIn, UserOut
 from steward.authz import Permission
 from steward.errors import Unauthenticated
-from steward.web import CurrentPrincipal, DbSession, require
+from steward.web import CurrentPrincipal, DbSession, Router, require
 
-router = APIRouter(prefix="/api/v1", tags=["accounts"])
+router = Router(prefix="/api/v1", tags=["accounts"])
 
 
 def user_out(user: User) -> UserOut:

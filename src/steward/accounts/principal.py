@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from steward.authz import Permission, Role, permissions_of
 from steward.errors import Forbidden, Unauthenticated
@@ -52,6 +53,17 @@ class Principal:
             permissions=permissions_of(roles),
             via_token=via_token,
         )
+
+    @classmethod
+    def of_rows(cls, rows: Sequence[Any], *, via_token: bool = False) -> Principal:
+        """From the accounts repository's actor rows (id, email, name, organisation_id,
+        organisation_name, role), one per role."""
+        first = rows[0]
+        roles = frozenset(Role(r.role) for r in rows if r.role is not None)
+        info = UserInfo(id=first.id, email=first.email, name=first.name,
+                        organisation_id=first.organisation_id, organisation_name=first.organisation_name)
+        return cls(user=info, roles=roles, organisation_id=first.organisation_id,
+                   permissions=permissions_of(roles), via_token=via_token)
 
     @property
     def is_anonymous(self) -> bool:

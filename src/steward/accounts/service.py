@@ -190,23 +190,13 @@ def logout(session: Session, session_token: str) -> None:
 
 
 def principal_from_session(session: Session, session_token: str, now: datetime | None = None) -> Principal:
-    row = repository.session_by_token_hash(session, domain.hash_token(session_token), now or utcnow())
-    if row is None:
-        return Principal.anonymous()
-    user = repository.user_by_id(session, row.user_id)
-    if user is None or not user.active:
-        return Principal.anonymous()
-    return Principal.of(user)
+    rows = repository.actor_rows_by_session(session, domain.hash_token(session_token), now or utcnow())
+    return Principal.of_rows(rows) if rows else Principal.anonymous()
 
 
 def principal_from_token(session: Session, token: str) -> Principal | None:
-    row = repository.token_by_hash(session, domain.hash_token(token))
-    if row is None:
-        return None
-    user = repository.user_by_id(session, row.user_id)
-    if user is None or not user.active:
-        return None
-    return Principal.of(user, via_token=True)
+    rows = repository.actor_rows_by_token(session, domain.hash_token(token))
+    return Principal.of_rows(rows, via_token=True) if rows else None
 
 
 def create_token(session: Session, actor: Principal, name: str, *, for_email: str | None = None) -> tuple[ApiToken, str]:

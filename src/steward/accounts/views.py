@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from steward.accounts import repository, service
@@ -13,9 +13,17 @@ from steward.authz import Permission, Role
 from steward.config import get_settings
 from steward.errors import Conflict, Invalid, StewardError, TooManyRequests
 from steward.registry import repository as registry
-from steward.web import SESSION_COOKIE, CurrentPrincipal, DbSession, render, require, rotate_csrf
+from steward.web import (
+    SESSION_COOKIE,
+    CurrentPrincipal,
+    DbSession,
+    Router,
+    render,
+    require,
+    rotate_csrf,
+)
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 NAV = [
     ("Accounts", "/admin/users", Permission.ACCOUNTS_MANAGE),

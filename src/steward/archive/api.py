@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from fastapi.responses import PlainTextResponse
 
 from steward.accounts.principal import Principal
@@ -24,9 +24,9 @@ from steward.archive.schemas import (
 from steward.authz import Permission
 from steward.config import get_settings
 from steward.errors import NotFound
-from steward.web import DbSession, require
+from steward.web import DbSession, Router, require
 
-router = APIRouter(prefix="/api/v1/archive", tags=["archive"])
+router = Router(prefix="/api/v1/archive", tags=["archive"])
 
 # Sizes and positions fit a signed 64-bit column; larger numbers are refused, not overflowed.
 MAX = 2**62

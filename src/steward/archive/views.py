@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from steward.accounts.principal import Principal
@@ -14,9 +14,9 @@ from steward.archive.keys import load_verifier
 from steward.authz import Permission
 from steward.config import get_settings
 from steward.db import utcnow
-from steward.web import CurrentPrincipal, DbSession, render, require
+from steward.web import CurrentPrincipal, DbSession, Router, render, require
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 NAV = [("Archive", "/archive", None)]
 PAGE = 50

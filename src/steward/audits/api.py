@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from steward.accounts.principal import Principal
 from steward.audits import repository, service
 from steward.audits.models import PeriodicAudit
@@ -21,9 +19,9 @@ from steward.audits.schemas import (
 )
 from steward.authz import Permission
 from steward.governance.schemas import PathId
-from steward.web import CurrentPrincipal, DbSession, require
+from steward.web import CurrentPrincipal, DbSession, Router, require
 
-router = APIRouter(prefix="/api/v1/audits", tags=["audits"])
+router = Router(prefix="/api/v1/audits", tags=["audits"])
 
 
 def audit_out(a: PeriodicAudit, principal: Principal) -> AuditOut:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from steward.accounts.principal import Principal
@@ -15,9 +15,9 @@ from steward.authz import Permission
 from steward.config import get_settings
 from steward.errors import Invalid, NotFound, StewardError
 from steward.governance.schemas import PathId
-from steward.web import CurrentPrincipal, DbSession, form_date, render
+from steward.web import CurrentPrincipal, DbSession, Router, form_date, render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 NAV = [("Audits", "/audits", None)]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 
 from steward.accounts.principal import Principal
 from steward.authz import Permission
@@ -21,9 +21,9 @@ from steward.ballots.schemas import (
     VoteOut,
 )
 from steward.db import utcnow
-from steward.web import CurrentPrincipal, DbSession, require
+from steward.web import CurrentPrincipal, DbSession, Router, require
 
-router = APIRouter(prefix="/api/v1/ballots", tags=["ballots"])
+router = Router(prefix="/api/v1/ballots", tags=["ballots"])
 
 
 def ballot_out(db: DbSession, principal: Principal, ballot: Ballot) -> BallotOut:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from steward.accounts.principal import Principal
@@ -14,9 +14,9 @@ from steward.authz import Permission
 from steward.ballots import domain, repository, service
 from steward.db import utcnow
 from steward.errors import Invalid, StewardError
-from steward.web import CurrentPrincipal, DbSession, render
+from steward.web import CurrentPrincipal, DbSession, Router, render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 NAV = [("Ballots", "/ballots", None)]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import Request, status
 from sqlalchemy.orm import Session
 
 from steward.accounts.principal import Principal
@@ -32,9 +32,9 @@ from steward.changes.schemas import (
     VersionQuery,
 )
 from steward.errors import NotFound
-from steward.web import CurrentPrincipal, DbSession
+from steward.web import CurrentPrincipal, DbSession, Router
 
-router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
+router = Router(prefix="/api/v1/changes", tags=["changes"])
 
 
 def version_out(version: ChangePlanVersion) -> VersionOut:

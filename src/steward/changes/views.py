@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -15,9 +15,9 @@ from steward.changes.domain import Action, Disposition, Origin, PlanState, Signi
 from steward.changes.models import ChangePlan
 from steward.changes.schemas import Number, OptionalVersionQuery, PlanId, VersionQuery
 from steward.errors import Invalid, NotFound, StewardError
-from steward.web import CurrentPrincipal, DbSession, render
+from steward.web import CurrentPrincipal, DbSession, Router, render
 
-router = APIRouter(prefix="/changes", include_in_schema=False)
+router = Router(prefix="/changes", include_in_schema=False)
 
 NAV = [("Technical changes", "/changes", None)]
 

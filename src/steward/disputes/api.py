@@ -7,7 +7,7 @@ import binascii
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from fastapi.responses import Response
 
 from steward.accounts.principal import Principal
@@ -29,9 +29,9 @@ from steward.disputes.schemas import (
     TimelineOut,
 )
 from steward.errors import Invalid, Unauthenticated
-from steward.web import CurrentPrincipal, DbSession
+from steward.web import CurrentPrincipal, DbSession, Router
 
-router = APIRouter(prefix="/api/v1/disputes", tags=["disputes"])
+router = Router(prefix="/api/v1/disputes", tags=["disputes"])
 
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 AttachmentId = Annotated[int, Path(ge=1, le=2**31 - 1)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -15,9 +15,9 @@ from steward.db import utcnow
 from steward.disputes import domain, repository, service
 from steward.disputes.domain import LADDER, Action, Subject
 from steward.errors import StewardError, Unauthenticated
-from steward.web import CurrentPrincipal, DbSession, render
+from steward.web import CurrentPrincipal, DbSession, Router, render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 NAV = [("Disputes", "/disputes", "signed-in"), ("IAP findings", "/disputes/findings", None)]
 

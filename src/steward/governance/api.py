@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from steward.accounts.principal import Principal
 from steward.authz import Permission
@@ -27,9 +27,9 @@ from steward.governance.schemas import (
     VoteIn,
     VoteOut,
 )
-from steward.web import CurrentPrincipal, DbSession, require
+from steward.web import CurrentPrincipal, DbSession, Router, require
 
-router = APIRouter(prefix="/api/v1/governance", tags=["governance"])
+router = Router(prefix="/api/v1/governance", tags=["governance"])
 
 
 def charter_out(c: DugCharter) -> CharterOut:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from steward.accounts import repository as accounts_repo
@@ -15,9 +15,9 @@ from steward.governance import repository, service
 from steward.governance.domain import MOTION_KIND_LABELS, CharterText, MotionKind, SeatKind
 from steward.governance.schemas import PathId
 from steward.registry import repository as registry_repo
-from steward.web import CurrentPrincipal, DbSession, form_date, optional_form_date, render
+from steward.web import CurrentPrincipal, DbSession, Router, form_date, optional_form_date, render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 NAV = [("DUG", "/governance", None)]
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from steward.authz import ROLE_LABELS, Role
 from steward.contexts import modules
 from steward.registry import service as registry
-from steward.web import CurrentPrincipal, DbSession, nav_items, render
+from steward.web import CurrentPrincipal, DbSession, Router, nav_items, render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from steward.db import utcnow
 from steward.portal import service
 from steward.portal.schemas import PublicItemOut, PublicItemPage, ScheduleItemOut
-from steward.web import DbSession
+from steward.web import DbSession, Router
 
-router = APIRouter(prefix="/api/v1/portal", tags=["portal"])
+router = Router(prefix="/api/v1/portal", tags=["portal"])
 
 
 @router.get("/publications", response_model=PublicItemPage)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 
 from steward.config import get_settings
 from steward.db import utcnow
 from steward.portal import service
 from steward.portal.domain import atom_feed, ical_feed, kind_label, open_data_csv
-from steward.web import CurrentPrincipal, DbSession, render
+from steward.web import CurrentPrincipal, DbSession, Router, render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 NAV = [("Publications", "/portal", None)]
 PAGE = 50

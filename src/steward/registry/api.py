@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, UploadFile
+from fastapi import Query, UploadFile
 
 from steward.accounts.principal import Principal
 from steward.authz import Permission
@@ -18,9 +18,9 @@ from steward.registry.schemas import (
     TldOut,
     TldPage,
 )
-from steward.web import DbSession, require
+from steward.web import DbSession, Router, require
 
-router = APIRouter(prefix="/api/v1/registry", tags=["registry"])
+router = Router(prefix="/api/v1/registry", tags=["registry"])
 
 
 def tld_out(tld: Tld) -> TldOut:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from steward.accounts.principal import Principal
 from steward.authz import Permission
 from steward.governance.schemas import PathId
@@ -26,9 +24,9 @@ from steward.reviews.schemas import (
     ReviewOut,
     TextIn,
 )
-from steward.web import CurrentPrincipal, DbSession, require
+from steward.web import CurrentPrincipal, DbSession, Router, require
 
-router = APIRouter(prefix="/api/v1/reviews", tags=["reviews"])
+router = Router(prefix="/api/v1/reviews", tags=["reviews"])
 
 
 def direction_out(d: IprtDirection) -> DirectionOut:

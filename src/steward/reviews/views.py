@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from steward.accounts.principal import Principal
@@ -21,9 +21,9 @@ from steward.reviews.domain import (
     Stage,
     comment_period_open,
 )
-from steward.web import CurrentPrincipal, DbSession, optional_form_date, render
+from steward.web import CurrentPrincipal, DbSession, Router, optional_form_date, render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 NAV = [("IPRT", "/reviews", None)]
 

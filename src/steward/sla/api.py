@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
@@ -21,9 +21,9 @@ from steward.errors import Invalid
 from steward.sla import domain, repository, service
 from steward.sla.rows import COLUMNS
 from steward.sla.schemas import CommentIn, ExplanationIn, PublishIn, ReportListItem, ReviewIn
-from steward.web import DbSession, require
+from steward.web import DbSession, Router, require
 
-router = APIRouter(prefix="/api/v1/sla", tags=["sla"])
+router = Router(prefix="/api/v1/sla", tags=["sla"])
 
 _EVENTS_BODY = {
     "requestBody": {

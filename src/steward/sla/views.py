@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Form, Query, Request, UploadFile
+from fastapi import Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from steward.accounts.principal import Principal
@@ -15,9 +15,9 @@ from steward.db import utcnow
 from steward.errors import Invalid, NotFound, StewardError
 from steward.sla import charts, domain, repository, service
 from steward.sla.domain import Month
-from steward.web import CurrentPrincipal, DbSession, render, require, templates
+from steward.web import CurrentPrincipal, DbSession, Router, render, require, templates
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 templates.env.filters["sla_duration"] = domain.human_duration
 
 NAV = [

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from steward.accounts.principal import Principal
 from steward.authz import Permission
 from steward.db import utcnow
@@ -22,9 +20,9 @@ from steward.systemic.schemas import (
     ReviewOut,
     SignalOut,
 )
-from steward.web import CurrentPrincipal, DbSession, require
+from steward.web import CurrentPrincipal, DbSession, Router, require
 
-router = APIRouter(prefix="/api/v1/systemic", tags=["systemic"])
+router = Router(prefix="/api/v1/systemic", tags=["systemic"])
 
 
 def signal_out(db: DbSession, s: Signal) -> SignalOut:

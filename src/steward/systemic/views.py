@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from steward.accounts.principal import Principal
@@ -14,9 +14,9 @@ from steward.errors import Invalid, StewardError
 from steward.registry import repository as registry_repository
 from steward.systemic import domain, repository, service
 from steward.systemic.domain import Action, SignalKind, Stage
-from steward.web import CurrentPrincipal, DbSession, render
+from steward.web import CurrentPrincipal, DbSession, Router, render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 NAV = [("Systemic", "/systemic", "signed-in")]
 
