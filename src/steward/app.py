@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
@@ -19,7 +22,7 @@ from steward.config import get_settings
 from steward.contexts import load_models, modules
 from steward.db import get_engine
 from steward.errors import StewardError, Unauthenticated
-from steward.middleware import SecurityHeaders, WriterGate
+from steward.middleware import AdmissionGate, SecurityHeaders
 from steward.web import CSRF_COOKIE, csrf_protect, csrf_token, render
 
 log = logging.getLogger("steward")
@@ -48,10 +51,19 @@ def _problem(request: Request, status: int, title: str, detail: str, extra: dict
     return render(request, "error.html", {"status": status, "title": title, "detail": detail}, status_code=status)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # every admitted request may be in a sync dependency or endpoint at once: one thread each
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    limiter.total_tokens = max(limiter.total_tokens, get_settings().max_concurrent_requests)
+    yield
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     load_models()
     app = FastAPI(
+        lifespan=_lifespan,
         title="Steward",
         version=__version__,
         description="Accountability for the IANA naming functions: JSON API. Authenticate with "
@@ -62,8 +74,8 @@ def create_app() -> FastAPI:
         dependencies=[Depends(csrf_protect)],
     )
 
-    if settings.is_sqlite:
-        app.add_middleware(WriterGate, writers=settings.sqlite_concurrent_writers)
+    app.add_middleware(AdmissionGate, requests=settings.max_concurrent_requests,
+                       writers=settings.sqlite_concurrent_writers if settings.is_sqlite else None)
     app.add_middleware(SecurityHeaders, csp=CSP, svg_csp=SVG_CSP, csrf_cookie=CSRF_COOKIE,
                        https_base=settings.base_url.startswith("https"))
 

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     ballot_min_open_hours: int = Field(72, ge=1)
     ballot_reminder_hours: int = Field(48, ge=1)
 
+    # requests inside the application at once, per process (the rest queue in arrival order);
+    # the thread pool and the database connection pool are sized to it (docs/operations.md)
+    max_concurrent_requests: int = Field(16, ge=1, le=256)
     # SQLite: how many state-changing requests may work at once (they queue for one write lock)
     sqlite_concurrent_writers: int = Field(8, ge=1, le=32)
 

@@ -79,7 +79,7 @@ def make_engine(url: str, *, immediate: bool = True) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False}, **_pool_size())
         event.listen(engine, "connect", _sqlite_pragmas)
 
         @event.listens_for(engine, "connect")
@@ -93,7 +93,15 @@ def make_engine(url: str, *, immediate: bool = True) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, **_pool_size())
+
+
+def _pool_size() -> dict[str, int]:
+    """Connections for every request the admission gate lets in at once (steward.middleware),
+    and a few more for the worker's and the CLI's own sessions."""
+    from steward.config import get_settings
+
+    return {"pool_size": get_settings().max_concurrent_requests, "max_overflow": 10}
 
 
 @functools.cache

@@ -1,4 +1,4 @@
-"""Plain ASGI middleware: the security headers on every response and SQLite's writer gate.
+"""Plain ASGI middleware: the security headers on every response and the admission gate.
 
 Written against the ASGI interface rather than Starlette's ``BaseHTTPMiddleware``, which runs
 every request through an extra task group and memory streams: on the request path that cost more
@@ -24,21 +24,34 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-class WriterGate:
-    """SQLite has one writer at a time. A request holds the write lock from its first statement to
-    its commit, across several thread-pool hops; if more writers than pool threads waited for the
-    lock, the holder could not get a thread to finish. Admitting a few writers at a time (the rest
-    wait here, without a thread) keeps the pool free for the holder and for readers."""
+class AdmissionGate:
+    """At most ``requests`` requests inside the application at once (per process); on SQLite, at
+    most ``writers`` of them state changes. The rest wait here, in arrival order, holding nothing.
 
-    def __init__(self, app: ASGIApp, writers: int) -> None:
+    A request holds its database connection across several thread-pool hops (dependencies, the
+    endpoint, the commit). Without a bound, more requests than pool threads or pooled connections
+    could each hold one and wait for the other: the pool's holders waiting for a thread, the
+    threads waiting for a connection (or, on SQLite, for the write lock held by a request that
+    needs a thread to commit). Admitting no more requests than there are threads and connections
+    rules that out, and keeps the threads from trading the GIL among dozens of requests: the
+    queue forms here, where waiting is cheap and fair. Writers take their place in the writers'
+    queue before a request slot, so a queued writer never holds a slot a reader could use.
+    """
+
+    def __init__(self, app: ASGIApp, *, requests: int, writers: int | None) -> None:
         self.app = app
-        self.writers = asyncio.Semaphore(writers)
+        self.requests = asyncio.Semaphore(requests)
+        self.writers = asyncio.Semaphore(writers) if writers else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        async with self.writers:
+        if self.writers is not None and scope["method"] not in SAFE_METHODS:
+            async with self.writers, self.requests:
+                await self.app(scope, receive, send)
+            return
+        async with self.requests:
             await self.app(scope, receive, send)
 
 

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
+import inspect
 import secrets
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 from starlette.types import Scope
 
 from steward.accounts import service as accounts
 from steward.accounts.principal import Principal
 from steward.authz import Permission
-from steward.db import new_session
+from steward.config import get_settings
+from steward.db import get_engine, new_session, session_scope
 from steward.errors import Forbidden, Invalid
 
 SESSION_COOKIE = "steward_session"
@@ -49,24 +54,62 @@ class Router(APIRouter):
             return Match.NONE, {}
         return super().matches(scope)
 
+    def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().add_api_route(path, _commit_in_thread(endpoint), **kwargs)
+
+
+def _commit_in_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """A plain (sync) endpoint runs in a pool thread; commit the request's session there too,
+    as the endpoint returns, rather than in another trip to the pool afterwards: on SQLite the
+    write lock is then held for one thread call, not across the event loop's scheduling of the
+    next. ``get_db`` still commits whatever is left (async endpoints, work after the return)."""
+    if inspect.iscoroutinefunction(endpoint) or inspect.isasyncgenfunction(endpoint):
+        return endpoint
+
+    @functools.wraps(endpoint)
+    def endpoint_then_commit(*args: Any, **kwargs: Any) -> Any:
+        result = endpoint(*args, **kwargs)
+        for value in kwargs.values():
+            if isinstance(value, Session) and value.in_transaction():
+                value.commit()
+        return result
+
+    return endpoint_then_commit
+
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
     """The request owns the transaction: commit when the endpoint succeeds, else roll back.
 
     Safe requests (GET, HEAD) read in a deferred transaction, so on SQLite they never queue for
-    the write lock; state changes take it at their first statement (BEGIN IMMEDIATE).
+    the write lock; state changes take it at their first statement (BEGIN IMMEDIATE). Creating the
+    session does no I/O, so it happens on the event loop; the commit (or rollback) and the close
+    are one trip to the thread pool, shielded from cancellation so that a client that hangs up
+    never leaves a connection or SQLite's write lock behind.
     """
     session = new_session(read_only=request.method in SAFE_METHODS)
     request.state.db = session
     try:
         yield session
-        session.commit()
     except BaseException:
-        session.rollback()
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(_end, session, commit=False)
         raise
+    if session.in_transaction():
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(_end, session, commit=True)
+    else:  # committed by the endpoint's own thread (Router below): nothing left to do but close
+        session.close()
+
+
+def _end(session: Session, *, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
     finally:
         session.close()
 
@@ -88,15 +131,28 @@ def get_principal(request: Request, db: DbSession) -> Principal:
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    principal = Principal.anonymous()
     token = bearer_token(request)
+    cookie = request.cookies.get(SESSION_COOKIE) if token is None else None
+    if token is None and not cookie:
+        principal = Principal.anonymous()
+    elif request.method in SAFE_METHODS or not get_settings().is_sqlite:
+        principal = _look_up(db, token, cookie)
+    else:
+        # a SQLite writer's session takes the write lock at its first statement: read who is
+        # acting in a deferred transaction of its own, so the lock is held for the change only
+        with session_scope(get_engine(read_only=True)) as reader:
+            principal = _look_up(reader, token, cookie)
     if token is not None:
-        principal = accounts.principal_from_token(db, token) or Principal.anonymous()
         request.state.bad_token = principal.is_anonymous
-    elif cookie := request.cookies.get(SESSION_COOKIE):
-        principal = accounts.principal_from_session(db, cookie)
     request.state.principal = principal
     return principal
+
+
+def _look_up(db: Session, token: str | None, cookie: str | None) -> Principal:
+    if token is not None:
+        return accounts.principal_from_token(db, token) or Principal.anonymous()
+    assert cookie is not None
+    return accounts.principal_from_session(db, cookie)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
@@ -105,7 +161,7 @@ CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 def require(permission: Permission) -> Any:
     """A dependency that yields the principal if it holds ``permission`` (401/403 otherwise)."""
 
-    def dependency(principal: CurrentPrincipal) -> Principal:
+    async def dependency(principal: CurrentPrincipal) -> Principal:  # no I/O: stays on the event loop
         principal.require(permission)
         return principal
 
