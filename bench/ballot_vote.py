@@ -20,13 +20,15 @@ import asyncio
 import os
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+import _http
+import _server
 
 REPO = Path(__file__).resolve().parent.parent
 TLD_CSV = REPO.parent / "shared" / "data" / "root-zone-db" / "tld.csv"
@@ -102,67 +104,42 @@ def setup(electors_wanted: int = 0) -> dict[str, Any]:
     return {"tokens": tokens, "chair_token": chair_token, "review_id": review_id}
 
 
-SERVER = """
-import sys, anyio.to_thread, uvicorn
-from steward.app import create_app
-app = create_app()
-
-async def widen_threadpool():
-    # Sync endpoints run on anyio's thread pool (40 threads by default). On SQLite every
-    # transaction takes the write lock at BEGIN; with more concurrent requests than threads,
-    # waiting requests can hold every thread while the lock holder needs one to commit.
-    anyio.to_thread.current_default_thread_limiter().total_tokens = int(sys.argv[2])
-
-app.router.on_startup.append(widen_threadpool)
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
-"""
-
-
-def serve(port: int, clients: int) -> subprocess.Popen[bytes]:
-    """Steward in its own process (as in production), one uvicorn worker."""
-    import httpx
-
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port), str(max(100, 2 * clients))], env=os.environ.copy())
-    for _ in range(300):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/static/steward.css", timeout=1)
-            return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("the server did not start")
-
-
 def run_clients(base: str, jobs: list[tuple[str, str, dict[str, Any] | None, str]], clients: int) -> tuple[list[float], float]:
     """Run (method, path, json, token) jobs on ``clients`` concurrent HTTP clients (asyncio tasks,
-    one connection each); return each request's latency (s) and the wall time. Any non-2xx
-    answer stops the bench."""
-    import httpx
+    one keep-alive connection each, bench/_http.py); return each request's latency (s) and the
+    wall time. Any non-2xx answer stops the bench."""
+    host, port = base.removeprefix("http://").split(":")
 
     async def run() -> tuple[list[float], float]:
         queue = list(reversed(jobs))
         latencies: list[float] = []
 
         async def client() -> None:
-            async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+            conn = _http.Connection(host, int(port))
+            try:
                 while queue:
                     method, path, body, token = queue.pop()
                     t0 = time.perf_counter()
-                    r = await http.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
+                    r = await conn.request(method, path, json=body, token=token)
                     latencies.append(time.perf_counter() - t0)
                     if r.status_code >= 300:
                         raise SystemExit(f"{method} {path}: {r.status_code} {r.text[:300]}")
+            finally:
+                await conn.close()
 
         t0 = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(clients)))
         return latencies, time.perf_counter() - t0
 
-    return asyncio.run(run())
+    result: tuple[list[float], float] = _http.run(run())
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="server processes (default: one per core, as docs/operations.md advises)")
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file in a temp folder")
     parser.add_argument("--electors", type=int, default=0,
                         help="pad the snapshot's electorate (about 750 operators) with synthetic operators")
@@ -184,7 +161,7 @@ def main() -> None:
     print(f"setup: {len(data['tokens'])} electors from {TLD_CSV.name} in {time.perf_counter() - t0:.1f} s "
           f"({get_settings().database_url.split(':')[0]})")
     port = _free_port()
-    server = serve(port, args.clients)
+    server = _server.serve(port, args.workers)
     base = f"http://127.0.0.1:{port}"
     try:
         closes = (dbmod.utcnow() + timedelta(days=7)).isoformat()

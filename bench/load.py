@@ -20,7 +20,6 @@ import os
 import random
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +27,9 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import _http
+import _server
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -160,48 +162,16 @@ def setup(disputes: int, years: int) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------- server
 
-SERVER = """
-import sys, anyio.to_thread, uvicorn
-from fastapi.responses import PlainTextResponse
-from steward.app import create_app
-app = create_app()
-
-@app.get("/bench/ping", include_in_schema=False)
-async def ping() -> PlainTextResponse:
-    return PlainTextResponse("pong")
-
-async def widen_threadpool():
-    anyio.to_thread.current_default_thread_limiter().total_tokens = int(sys.argv[2])
-
-app.router.on_startup.append(widen_threadpool)
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
-"""
-
-
-def serve(port: int, clients: int) -> subprocess.Popen[bytes]:
-    import httpx
-
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port), str(max(100, 2 * clients))],
-                            env=os.environ.copy())
-    for _ in range(600):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/bench/ping", timeout=1)
-            return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("the server did not start")
-
-
 # ------------------------------------------------------------------------------- clients
 
 Result = dict[str, list[float]]
 
 
 def run_phase(base: str, clients: int, seconds: float, pick: Any) -> tuple[Result, dict[str, int], float]:
-    """``clients`` asyncio clients loop until ``seconds`` have passed, each doing ``pick(i, http)``
-    (a coroutine returning [(route, latency, ok)]). Returns latencies per route, errors, wall time."""
-    import httpx
+    """``clients`` asyncio clients (one keep-alive connection each, bench/_http.py) loop until
+    ``seconds`` have passed, each doing ``pick(i, conn)`` (a coroutine returning
+    [(route, latency, ok)]). Returns latencies per route, errors, wall time."""
+    host, port = base.removeprefix("http://").split(":")
 
     async def run() -> tuple[Result, dict[str, int], float]:
         lat: Result = defaultdict(list)
@@ -209,26 +179,29 @@ def run_phase(base: str, clients: int, seconds: float, pick: Any) -> tuple[Resul
         stop = time.perf_counter() + seconds
 
         async def client(i: int) -> None:
-            async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+            conn = _http.Connection(host, int(port))
+            try:
                 while time.perf_counter() < stop:
-                    for route, took, ok in await pick(i, http):
+                    for route, took, ok in await pick(i, conn):
                         lat[route].append(took)
                         if not ok:
                             errors[route] += 1
+            finally:
+                await conn.close()
 
         t0 = time.perf_counter()
         await asyncio.gather(*(client(i) for i in range(clients)))
         return lat, errors, time.perf_counter() - t0
 
-    return asyncio.run(run())
+    result: tuple[Result, dict[str, int], float] = _http.run(run())
+    return result
 
 
-async def timed(http: Any, route: str, method: str, path: str, token: str | None = None,
+async def timed(conn: _http.Connection, route: str, method: str, path: str, token: str | None = None,
                 body: Any = None, expect: int = 200) -> tuple[tuple[str, float, bool], Any]:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
     t0 = time.perf_counter()
     try:
-        r = await http.request(method, path, json=body, headers=headers)
+        r = await conn.request(method, path, json=body, token=token)
     except Exception:
         return (route, time.perf_counter() - t0, False), None
     ok = r.status_code == expect
@@ -241,7 +214,7 @@ def mix(tokens: dict[str, list[str]]) -> Any:
     """Per client: 40% portal, 30% DUG board, 10% ceiling, and one in five clients a writer that
     lodges a dispute, has a DUG member ask for the IFM's response, and the IFM respond."""
 
-    async def pick(i: int, http: Any) -> list[tuple[str, float, bool]]:
+    async def pick(i: int, http: _http.Connection) -> list[tuple[str, float, bool]]:
         if i % 5 == 0:  # writer: lodge → request_response → submit_response
             op = tokens["operator"][i % len(tokens["operator"])]
             out, r = await timed(http, "lodge", "POST", "/api/v1/disputes", op, {
@@ -278,7 +251,7 @@ def mix(tokens: dict[str, list[str]]) -> Any:
 
 
 def only(route: str, path: str) -> Any:
-    async def pick(i: int, http: Any) -> list[tuple[str, float, bool]]:
+    async def pick(i: int, http: _http.Connection) -> list[tuple[str, float, bool]]:
         return [(await timed(http, route, "GET", path))[0]]
 
     return pick
@@ -344,7 +317,7 @@ def one_backend(url: str, args: argparse.Namespace, tmp: Path) -> dict[str, floa
           f"{data['published']} months published, in {time.perf_counter() - t0:.0f} s")
     dbmod.get_engine().dispose()
     port = _free_port()
-    server = serve(port, args.clients)
+    server = _server.serve(port, args.workers)
     base = f"http://127.0.0.1:{port}"
     try:
         warm = max(2.0, args.seconds / 10)
@@ -369,6 +342,8 @@ def one_backend(url: str, args: argparse.Namespace, tmp: Path) -> dict[str, floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="server processes (default: one per core, as docs/operations.md advises)")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--disputes", type=int, default=10_000)
     parser.add_argument("--years", type=int, default=10)

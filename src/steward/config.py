@@ -75,8 +75,9 @@ class Settings(BaseSettings):
     # requests inside the application at once, per process (the rest queue in arrival order);
     # the thread pool and the database connection pool are sized to it (docs/operations.md)
     max_concurrent_requests: int = Field(16, ge=1, le=256)
-    # SQLite: how many state-changing requests may work at once (they queue for one write lock)
-    sqlite_concurrent_writers: int = Field(8, ge=1, le=32)
+    # SQLite: how many state-changing requests of a process may work at once (they queue for one
+    # write lock; with the lock taken only for the commit's thread call, one is fastest)
+    sqlite_concurrent_writers: int = Field(1, ge=1, le=32)
 
     # worker
     worker_poll_seconds: float = Field(5.0, gt=0)

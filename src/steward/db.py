@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import functools
+import os
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -10,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -21,6 +25,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+# how long a SQLite writer waits for the lock held by a writer outside Steward (the sqlite3 shell)
+SQLITE_BUSY_TIMEOUT_S = 10
 
 
 class Base(DeclarativeBase):
@@ -57,15 +64,122 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+class _WriteQueue:
+    """Steward's writers of one SQLite database queue here before ``BEGIN IMMEDIATE``: the threads
+    of a process on a lock, the processes on an ``flock`` of ``<database>-writelock``.
+
+    SQLite itself makes a writer that finds the lock taken retry by sleeping (1, 2, 5, 10 … 100 ms),
+    so colliding writers waited many times longer than the holder needed; a queue hands the lock
+    on as soon as it is free. The busy timeout stays as the net for writers outside Steward (the
+    ``sqlite3`` shell); a Steward writer waits for another process's transaction as long as it
+    runs, and Steward's transactions are short and never wait on a person.
+    """
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.threads = threading.Lock()
+        self._fd: int | None = None
+        self._pid = 0
+
+    def _file(self) -> int | None:
+        if self.path is None:
+            return None
+        if self._pid != os.getpid():  # a forked child must not share its parent's lock file
+            self._fd = os.open(self.path + "-writelock", os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    def acquire(self, timeout: float) -> None:
+        if not self.threads.acquire(timeout=timeout):
+            raise sqlite3.OperationalError("database is locked (another writer of this process held it)")
+        try:
+            fd = self._file()
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            self.threads.release()
+            raise
+
+    def release(self) -> None:
+        try:
+            fd = self._file()
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            self.threads.release()
+
+
+_queues: dict[str, _WriteQueue] = {}
+_queues_lock = threading.Lock()
+
+
+def _write_queue(url: str) -> _WriteQueue:
+    database = make_url(url).database
+    key = str(Path(database).resolve()) if database and database != ":memory:" else ""
+    with _queues_lock:
+        if key not in _queues:
+            _queues[key] = _WriteQueue(key or None)
+        return _queues[key]
+
+
+class _QueuedConnection(sqlite3.Connection):
+    """A pysqlite connection whose write transactions go through the database's write queue:
+    taken before ``BEGIN IMMEDIATE``, given back once COMMIT or ROLLBACK has run (or the
+    connection closes)."""
+
+    queue: _WriteQueue | None = None
+    holding = False
+
+    def begin_immediate(self, timeout: float) -> None:
+        if self.queue is None:
+            self.execute("BEGIN IMMEDIATE")
+            return
+        self.queue.acquire(timeout)
+        self.holding = True
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._give_back()
+            raise
+
+    def _give_back(self) -> None:
+        if self.holding and self.queue is not None:
+            self.holding = False
+            self.queue.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._give_back()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._give_back()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._give_back()
+
 
 
 def _sqlite_begin(conn: Any) -> None:
     # pysqlite's own transaction handling defers BEGIN; take the write lock up front
     # so that read-then-write transactions do not fail with "database is locked".
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    dbapi_connection = conn.connection.dbapi_connection
+    if isinstance(dbapi_connection, _QueuedConnection):
+        dbapi_connection.begin_immediate(SQLITE_BUSY_TIMEOUT_S)
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, *, immediate: bool = True) -> Engine:
@@ -79,7 +193,8 @@ def make_engine(url: str, *, immediate: bool = True) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False}, **_pool_size())
+        engine = create_engine(url, **_pool_size(), connect_args={
+            "timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False, "factory": _QueuedConnection})
         event.listen(engine, "connect", _sqlite_pragmas)
 
         @event.listens_for(engine, "connect")
@@ -87,6 +202,12 @@ def make_engine(url: str, *, immediate: bool = True) -> Engine:
             dbapi_connection.isolation_level = None
 
         if immediate:
+            queue = _write_queue(url)
+
+            @event.listens_for(engine, "connect")
+            def _join_queue(dbapi_connection: Any, _record: Any) -> None:
+                dbapi_connection.queue = queue
+
             event.listen(engine, "begin", _sqlite_begin)
         else:
             event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))

@@ -1,0 +1,50 @@
+"""Steward for the benchmarks: the production app, served as ``steward serve`` serves it
+(uvicorn with uvloop and httptools, ``--workers`` processes), plus one trivial route,
+``GET /bench/ping``, the bare framework's ceiling measured in the same app and run.
+
+    serve(port, workers) -> the server process, once it answers
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
+
+
+def app_factory() -> FastAPI:
+    from steward.app import create_app
+
+    app = create_app()
+
+    @app.get("/bench/ping", include_in_schema=False)
+    async def ping() -> PlainTextResponse:
+        return PlainTextResponse("pong")
+
+    return app
+
+
+def serve(port: int, workers: int) -> subprocess.Popen[bytes]:
+    """Start the server in its own process group of ``workers`` processes; wait until it answers."""
+    import httpx
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).parent),
+                                                                    os.environ.get("PYTHONPATH")])))
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "_server:app_factory", "--factory",
+                             "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+                             "--log-level", "warning", "--no-access-log"], env=env)
+    for _ in range(600):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/bench/ping", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            if proc.poll() is not None:
+                raise SystemExit("the server exited at start") from None
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("the server did not start")
