@@ -22,8 +22,8 @@ from steward.config import get_settings
 from steward.contexts import load_models, modules
 from steward.db import get_engine
 from steward.errors import StewardError, Unauthenticated
-from steward.middleware import AdmissionGate, SecurityHeaders
-from steward.web import CSRF_COOKIE, csrf_protect, csrf_token, render
+from steward.middleware import AdmissionGate, PublicCache, SecurityHeaders
+from steward.web import CSRF_COOKIE, SESSION_COOKIE, csrf_protect, csrf_token, render
 
 log = logging.getLogger("steward")
 
@@ -78,6 +78,8 @@ def create_app() -> FastAPI:
                        writers=settings.sqlite_concurrent_writers if settings.is_sqlite else None)
     app.add_middleware(SecurityHeaders, csp=CSP, svg_csp=SVG_CSP, csrf_cookie=CSRF_COOKIE,
                        https_base=settings.base_url.startswith("https"))
+    app.add_middleware(PublicCache, prefixes=("/portal", "/api/v1/portal/"), seconds=settings.public_cache_seconds,
+                       session_cookie=SESSION_COOKIE)
 
     @app.exception_handler(StewardError)
     async def steward_error(request: Request, exc: StewardError) -> Response:

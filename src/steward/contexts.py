@@ -8,6 +8,7 @@ Each entry is a package ``steward.<name>`` that may provide any of:
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 from dataclasses import dataclass
@@ -66,7 +67,10 @@ def context_module(context: str, module: str) -> ModuleType | None:
     return importlib.import_module(name)
 
 
+@functools.cache
 def modules(module: str) -> list[tuple[str, ModuleType]]:
+    """Every context's ``module`` (``api``, ``views``, ``models``…), in CONTEXTS order; looked up
+    once per process (pages ask for the navigation on every request)."""
     found = []
     for context in CONTEXTS:
         mod = context_module(context, module)

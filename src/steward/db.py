@@ -30,6 +30,41 @@ NAMING_CONVENTION = {
 SQLITE_BUSY_TIMEOUT_S = 10
 
 
+_generation = [0]
+
+
+def write_generation() -> int:
+    """A number that changes whenever a write transaction of this process has committed: a
+    response made under an earlier number may be out of date (steward.middleware.PublicCache)."""
+    return _generation[0]
+
+
+def _bump_generation() -> None:
+    _generation[0] += 1
+
+
+@event.listens_for(Session, "after_flush")
+def _session_wrote(session: Session, _context: Any) -> None:
+    session.info["wrote"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _session_executes(state: Any) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _session_committed(session: Session) -> None:
+    if session.info.pop("wrote", False):
+        _bump_generation()
+
+
+@event.listens_for(Session, "after_rollback")
+def _session_rolled_back(session: Session) -> None:
+    session.info.pop("wrote", None)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -156,6 +191,8 @@ class _QueuedConnection(sqlite3.Connection):
         try:
             super().commit()
         finally:
+            if self.holding:  # a write transaction, however it was made (ORM, Core, SQL text)
+                _bump_generation()
             self._give_back()
 
     def rollback(self) -> None:

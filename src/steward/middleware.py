@@ -1,4 +1,5 @@
-"""Plain ASGI middleware: the security headers on every response and the admission gate.
+"""Plain ASGI middleware: the security headers on every response, the admission gate and the
+public portal's response cache.
 
 Written against the ASGI interface rather than Starlette's ``BaseHTTPMiddleware``, which runs
 every request through an extra task group and memory streams: on the request path that cost more
@@ -8,6 +9,7 @@ than the principal lookup (see docs/reliability.md, "Load").
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -102,3 +104,78 @@ def _request_cookie(scope: Scope, name: str) -> str | None:
         if key == b"cookie":
             return cookie_parser(value.decode("latin-1")).get(name)
     return None
+
+
+class PublicCache:
+    """The public portal's responses to anonymous visitors, kept in memory and sent again without
+    running the application (no thread, no database), while both hold:
+
+    - nothing was committed by this process since the response was made (``db.write_generation``
+      changes at every commit), and
+    - the response is younger than ``seconds`` (``STEWARD_PUBLIC_CACHE_SECONDS``): the bound on
+      how long a change committed by another process (another app worker, ``steward worker``, the
+      CLI) can take to show.
+
+    Only GET requests without credentials (no ``Authorization`` header, no session cookie) to the
+    ``prefixes``, answered 200 without setting a cookie, are kept; at most ``entries`` of them
+    (the oldest goes first). A visitor's own requests never reach another visitor: nothing is kept
+    from a request that carries who it is.
+    """
+
+    def __init__(self, app: ASGIApp, *, prefixes: tuple[str, ...], seconds: float, session_cookie: str,
+                 entries: int = 256, max_bytes: int = 2 * 1024 * 1024) -> None:
+        self.app, self.prefixes, self.seconds = app, prefixes, seconds
+        self.session_cookie = session_cookie
+        self.entries, self.max_bytes = entries, max_bytes
+        self.store: dict[bytes, tuple[float, int, Message, bytes]] = {}
+
+    def _cacheable(self, scope: Scope) -> bool:
+        if scope["type"] != "http" or scope["method"] != "GET" or self.seconds <= 0:
+            return False
+        if not str(scope["path"]).startswith(self.prefixes):
+            return False
+        for key, value in scope["headers"]:
+            if key == b"authorization":
+                return False
+            if key == b"cookie" and cookie_parser(value.decode("latin-1")).get(self.session_cookie):
+                return False
+        return True
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._cacheable(scope):
+            await self.app(scope, receive, send)
+            return
+        from steward.db import write_generation
+
+        key = scope["raw_path"] + b"?" + scope["query_string"]
+        now = time.monotonic()
+        hit = self.store.get(key)
+        generation = write_generation()
+        if hit is not None and hit[1] == generation and now - hit[0] < self.seconds:
+            await send(hit[2])
+            await send({"type": "http.response.body", "body": hit[3]})
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+        size = 0
+
+        async def keep(message: Message) -> None:
+            nonlocal start, size
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body" and start is not None:
+                chunks.append(message.get("body", b""))
+                size += len(chunks[-1])
+                if not message.get("more_body", False) and size <= self.max_bytes:
+                    self._keep(key, now, generation, start, b"".join(chunks))
+            await send(message)
+
+        await self.app(scope, receive, keep)
+
+    def _keep(self, key: bytes, at: float, generation: int, start: Message, body: bytes) -> None:
+        if start.get("status") != 200 or any(k.lower() == b"set-cookie" for k, _ in start.get("headers", [])):
+            return
+        if len(self.store) >= self.entries:
+            self.store.pop(next(iter(self.store)))
+        self.store.pop(key, None)
+        self.store[key] = (at, generation, dict(start), body)

@@ -7,11 +7,12 @@ from __future__ import annotations
 import smtplib
 import socket
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from sqlalchemy import Integer, String, Text, or_, select, update
+from sqlalchemy import Integer, String, Text, insert, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from steward.config import Settings
@@ -65,6 +66,25 @@ def enqueue_email(
     session.add(message)
     session.flush()
     return message
+
+
+def enqueue_emails(session: Session, messages: Sequence[tuple[str, str, str, str]]) -> int:
+    """Queue (to, subject, text, key) messages in one statement, each key at most once; returns
+    how many were queued (a stage change notifies every member who may see the case)."""
+    keys = [key for _to, _subject, _text, key in messages]
+    known = set(session.scalars(select(OutboxEmail.key).where(OutboxEmail.key.in_(keys)))) if keys else set()
+    now = utcnow()
+    rows = []
+    for to, subject, text, key in messages:
+        if key in known:
+            continue
+        known.add(key)
+        rows.append({"key": key, "to_address": to, "subject": subject, "text": text, "html": None,
+                     "message_id": make_msgid(domain="steward.invalid"), "status": "queued",
+                     "created_at": now, "next_attempt_at": now})
+    if rows:
+        session.execute(insert(OutboxEmail), rows)
+    return len(rows)
 
 
 def worker_id() -> str:

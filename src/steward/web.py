@@ -222,13 +222,13 @@ def nav_items(principal: Principal) -> list[dict[str, str]]:
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
     principal = getattr(request.state, "principal", None) or Principal.anonymous()
-    token = csrf_token(request)
     data = {
         "request": request,
         "principal": principal,
         "nav": nav_items(principal),
-        "csrf_token": token,
-        "csrf_field": lambda: Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token),
+        # the token (and its cookie) only where a page has a form that needs it
+        "csrf_field": lambda: Markup('<input type="hidden" name="{}" value="{}">').format(
+            CSRF_FIELD, csrf_token(request)),
     }
     data.update(context or {})
     return templates.TemplateResponse(request, template, data, status_code=status_code)

@@ -7,6 +7,7 @@ R-DUG-3 in SQL (the same rule as ``domain.relations``; a test checks they agree)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import (
     ColumnElement,
@@ -123,6 +124,30 @@ def readable_cases(
         )
     stmt = stmt.order_by(DisputeCase.next_due_at.is_(None), DisputeCase.next_due_at, DisputeCase.id.desc())
     return list(session.scalars(stmt.limit(limit)))
+
+
+_URGENCY = (DisputeCase.next_due_at.is_(None), DisputeCase.next_due_at, DisputeCase.id.desc())
+
+
+def board_cases(session: Session, principal: Principal, per_stage: int) -> tuple[list[DisputeCase], dict[str, int]]:
+    """The DUG board's open cases: the ``per_stage`` most urgent of each stage (soonest next
+    deadline first, overdue ones before all), and how many open cases each stage has."""
+    readable = visibility_clause(principal, ifm_org_ids(session))
+    open_stages = [s.value for s in OPEN_STAGES]
+    counts = dict(session.execute(
+        select(DisputeCase.stage, func.count()).where(readable, DisputeCase.stage.in_(open_stages))  # type: ignore[arg-type]
+        .group_by(DisputeCase.stage)
+    ).tuples().all())
+    rank = func.row_number().over(partition_by=DisputeCase.stage, order_by=_URGENCY).label("rank")
+    ranked = (
+        select(DisputeCase.id, rank).where(readable, DisputeCase.stage.in_(open_stages))  # type: ignore[arg-type]
+        .subquery()
+    )
+    rows = session.scalars(
+        select(DisputeCase).join(ranked, ranked.c.id == DisputeCase.id).where(ranked.c.rank <= per_stage)
+        .order_by(*_URGENCY)
+    )
+    return list(rows), counts
 
 
 def case_for_update(session: Session, case_id: int) -> DisputeCase | None:
@@ -260,6 +285,32 @@ def users_with_roles(session: Session, roles: Sequence[str]) -> list[User]:
             .order_by(User.id)
         )
     )
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """Who a notification may go to: enough of an active user to decide and to address it."""
+
+    id: int
+    email: str
+    name: str
+    organisation_id: int | None
+    roles: frozenset[str]
+
+
+def addressees_with_roles(session: Session, roles: Sequence[str]) -> list[Addressee]:
+    """Active users holding any of ``roles``, with all their roles, in one statement."""
+    holders = select(UserRole.user_id).where(UserRole.role.in_(roles))
+    rows = session.execute(
+        select(User.id, User.email, User.name, User.organisation_id, UserRole.role)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(User.active, User.id.in_(holders))
+        .order_by(User.id)
+    )
+    found: dict[int, tuple[str, str, int | None, set[str]]] = {}
+    for uid, email, name, org, role in rows:
+        found.setdefault(uid, (email, name, org, set()))[3].add(role)
+    return [Addressee(uid, email, name, org, frozenset(r)) for uid, (email, name, org, r) in found.items()]
 
 
 def users_by_ids(session: Session, ids: Sequence[int]) -> list[User]:

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from steward.accounts.models import User
 from steward.accounts.principal import Principal
 from steward.authz import Permission
 from steward.config import Settings, get_settings
@@ -46,7 +45,7 @@ from steward.disputes.models import (
 )
 from steward.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from steward.events import record_event, record_publication
-from steward.outbox import enqueue_email
+from steward.outbox import enqueue_emails
 from steward.registry import repository as registry_repo
 from steward.registry.models import Organisation
 from steward.workdays.domain import CalendarError, Deadline, WorkdayCalendar
@@ -652,14 +651,14 @@ def published_findings(db: Session) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- notifications
 
 
-def recipients(db: Session, row: DisputeCase, exclude: int | None = None) -> list[User]:
+def recipients(db: Session, row: DisputeCase, exclude: int | None = None) -> list[repository.Addressee]:
     """Active users who may see the case (R-DSP-7), except ``exclude``."""
     facts = parties(db, row)
     out = []
-    for user in repository.users_with_roles(db, PARTY_ROLES):
+    for user in repository.addressees_with_roles(db, PARTY_ROLES):
         if user.id == exclude:
             continue
-        viewer = Viewer(user.id, frozenset(user.role_set), user.organisation_id)
+        viewer = Viewer(user.id, user.roles, user.organisation_id)
         if domain.relations(viewer, facts):
             out.append(user)
     return out
@@ -669,13 +668,12 @@ def _case_url(row: DisputeCase) -> str:
     return f"{get_settings().base_url.rstrip('/')}/disputes/{row.id}"
 
 
-def _email(db: Session, row: DisputeCase, users: list[User], subject: str, text: str, key: str) -> int:
-    sent = 0
-    for user in users:
-        body = f"Hello {user.name},\n\n{text}\n\nCase: {_case_url(row)}\n\n— Steward\n"
-        if enqueue_email(db, user.email, subject, body, key=f"{key}:user{user.id}") is not None:
-            sent += 1
-    return sent
+def _email(db: Session, row: DisputeCase, users: list[repository.Addressee], subject: str, text: str, key: str) -> int:
+    url = _case_url(row)
+    return enqueue_emails(db, [
+        (user.email, subject, f"Hello {user.name},\n\n{text}\n\nCase: {url}\n\n— Steward\n", f"{key}:user{user.id}")
+        for user in users
+    ])
 
 
 def _notify_stage(db: Session, principal: Principal, row: DisputeCase, outcome: domain.Outcome, from_stage: Stage) -> None:

@@ -14,12 +14,15 @@ from steward.config import get_settings
 from steward.db import utcnow
 from steward.disputes import domain, repository, service
 from steward.disputes.domain import LADDER, Action, Subject
+from steward.disputes.models import DisputeCase
 from steward.errors import StewardError, Unauthenticated
 from steward.web import CurrentPrincipal, DbSession, Router, render
 
 router = Router(include_in_schema=False)
 
 NAV = [("Disputes", "/disputes", "signed-in"), ("IAP findings", "/disputes/findings", None)]
+# cards per stage on the board (the most urgent); the full list is /disputes
+BOARD_PER_STAGE = 10
 
 
 def _signed_in(principal: Principal) -> None:
@@ -28,7 +31,10 @@ def _signed_in(principal: Principal) -> None:
 
 
 def _rows(db: Session, principal: Principal, **kw: object) -> list[dict[str, object]]:
-    rows = repository.readable_cases(db, principal, **kw)  # type: ignore[arg-type]
+    return _items(db, repository.readable_cases(db, principal, **kw))  # type: ignore[arg-type]
+
+
+def _items(db: Session, rows: list[DisputeCase]) -> list[dict[str, object]]:
     names = repository.organisation_names(db, sorted({r.complainant_org_id for r in rows}))
     now = utcnow()
     out = []
@@ -74,9 +80,12 @@ def _heading(roles: set[str]) -> str:
 def board(request: Request, db: DbSession, principal: CurrentPrincipal) -> Response:
     """The DUG's board: open cases by stage, each with its next deadline and overdue flags."""
     _signed_in(principal)
-    items = _rows(db, principal, open_only=True)
-    columns = [(stage, [i for i in items if i["case"].stage is stage]) for stage in LADDER]  # type: ignore[attr-defined]
-    return render(request, "disputes/board.html", {"columns": columns, "count": len(items)})
+    rows, counts = repository.board_cases(db, principal, BOARD_PER_STAGE)
+    items = _items(db, rows)
+    columns = [(stage, [i for i in items if i["case"].stage is stage], counts.get(stage.value, 0))  # type: ignore[attr-defined]
+               for stage in LADDER]
+    return render(request, "disputes/board.html", {"columns": columns, "count": sum(counts.values()),
+                                                   "per_stage": BOARD_PER_STAGE})
 
 
 @router.get("/disputes/new")

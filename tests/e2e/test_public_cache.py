@@ -1,0 +1,104 @@
+"""The public portal's response cache (steward.middleware.PublicCache): what it keeps, for whom,
+and how soon a change shows. Publication is R-DSP-6 and R-AUD-2's "published"; the cache must
+never delay a change this process made, nor carry one visitor's response to another."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from steward import db as dbmod
+from steward.events import record_publication
+from tests.support import login
+
+
+def publish(title: str) -> None:
+    with dbmod.session_scope() as s:
+        record_publication(s, "iap_finding", title, "/disputes/1", {"finding": "no_breach"}, actor=None)
+
+
+def count_renders(app: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each time the portal page is actually made by the application (not sent from the cache)."""
+    from steward.portal import service
+
+    made: list[str] = []
+    real = service.item_count
+
+    def counting(*args: Any, **kwargs: Any) -> int:
+        made.append("portal")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "item_count", counting)
+    return made
+
+
+def test_anonymous_portal_is_served_from_memory_until_this_process_commits_a_change(client, app, monkeypatch):
+    made = count_renders(app, monkeypatch)
+    first = client.get("/portal")
+    second = client.get("/portal")
+    assert first.status_code == second.status_code == 200 and first.text == second.text
+    assert len(made) == 1  # the second came from the cache
+    assert second.headers["content-security-policy"] and second.headers["x-content-type-options"] == "nosniff"
+    assert "set-cookie" not in first.headers  # nothing per visitor in a public page
+    publish("IAP finding: no breach (R-DSP-6)")
+    third = client.get("/portal")
+    assert "IAP finding: no breach (R-DSP-6)" in third.text and len(made) == 2  # shown at once
+
+
+def test_a_change_committed_by_another_process_shows_once_the_setting_has_passed(sqlite_db, configure, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from steward import middleware
+    from steward.app import create_app
+
+    configure(sqlite_db, public_cache_seconds="30")
+    clock = [1000.0]
+    monkeypatch.setattr(middleware.time, "monotonic", lambda: clock[0])
+    with TestClient(create_app()) as client:
+        assert "Published elsewhere" not in client.get("/portal").text
+        # another process (say `steward worker`, or a second app worker) publishes
+        subprocess.run([sys.executable, "-c", (
+            "from steward import db; from steward.contexts import load_models\n"
+            "from steward.events import record_publication\n"
+            "load_models()\n"
+            "with db.session_scope() as s:\n"
+            "    record_publication(s, 'iap_finding', 'Published elsewhere', '/x', {}, actor=None)\n")],
+            check=True, env=dict(os.environ))
+        clock[0] += 29
+        assert "Published elsewhere" not in client.get("/portal").text  # this process cannot know yet
+        clock[0] += 1
+        assert "Published elsewhere" in client.get("/portal").text  # the bound is the setting
+
+
+@pytest.mark.parametrize("credential", ["token", "session"])
+def test_requests_that_carry_who_they_are_are_never_cached(client, app, make, monkeypatch, credential):
+    made = count_renders(app, monkeypatch)
+    member = make.user("dug_member")
+    if credential == "token":
+        token = make.token(member)
+        headers = {"Authorization": f"Bearer {token}"}
+        client.get("/portal", headers=headers)
+        client.get("/portal", headers=headers)
+    else:
+        login(client, member)
+        first = client.get("/portal")
+        assert "Sign out" in first.text  # a page made for this visitor
+        client.get("/portal")
+    assert len(made) == 2
+    client.cookies.clear()
+    anonymous = client.get("/portal")
+    assert "Sign out" not in anonymous.text and member.email not in anonymous.text
+
+
+def test_only_the_public_portal_and_only_successful_gets(client, app, monkeypatch):
+    made = count_renders(app, monkeypatch)
+    assert client.get("/portal/publications/999").status_code == 404
+    assert client.get("/portal/publications/999").status_code == 404  # errors are made each time
+    client.get("/portal", params={"page": 2})
+    client.get("/portal", params={"page": 2})
+    assert len(made) == 1  # the same query string is one entry
+    assert client.get("/login").headers.get("set-cookie")  # pages with forms are not behind it
