@@ -54,8 +54,9 @@ def _problem(request: Request, status: int, title: str, detail: str, extra: dict
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # every admitted request may be in a sync dependency or endpoint at once: one thread each
+    settings = get_settings()
     limiter = anyio.to_thread.current_default_thread_limiter()
-    limiter.total_tokens = max(limiter.total_tokens, get_settings().max_concurrent_requests)
+    limiter.total_tokens = max(limiter.total_tokens, settings.max_concurrent_requests + settings.sqlite_concurrent_writers)
     yield
 
 

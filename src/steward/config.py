@@ -74,7 +74,7 @@ class Settings(BaseSettings):
 
     # requests inside the application at once, per process (the rest queue in arrival order);
     # the thread pool and the database connection pool are sized to it (docs/operations.md)
-    max_concurrent_requests: int = Field(16, ge=1, le=256)
+    max_concurrent_requests: int = Field(8, ge=1, le=256)
     # the public portal's pages and feeds for anonymous visitors are kept in memory this long at
     # most (0: never); a change committed by the same process shows at once (steward.middleware)
     public_cache_seconds: float = Field(2.0, ge=0, le=300)

@@ -36,8 +36,9 @@ class AdmissionGate:
     threads waiting for a connection (or, on SQLite, for the write lock held by a request that
     needs a thread to commit). Admitting no more requests than there are threads and connections
     rules that out, and keeps the threads from trading the GIL among dozens of requests: the
-    queue forms here, where waiting is cheap and fair. Writers take their place in the writers'
-    queue before a request slot, so a queued writer never holds a slot a reader could use.
+    queue forms here, where waiting is cheap and fair. On SQLite, state changes have their own
+    ``writers`` places instead of request slots: they queue for one write lock anyway, and a
+    writer queued behind readers would hold that lock's queue up for all the others.
     """
 
     def __init__(self, app: ASGIApp, *, requests: int, writers: int | None) -> None:
@@ -50,7 +51,7 @@ class AdmissionGate:
             await self.app(scope, receive, send)
             return
         if self.writers is not None and scope["method"] not in SAFE_METHODS:
-            async with self.writers, self.requests:
+            async with self.writers:
                 await self.app(scope, receive, send)
             return
         async with self.requests:
