@@ -210,12 +210,13 @@ async def timed(conn: _http.Connection, route: str, method: str, path: str, toke
     return (route, time.perf_counter() - t0, ok), r
 
 
-def mix(tokens: dict[str, list[str]]) -> Any:
-    """Per client: 40% portal, 30% DUG board, 10% ceiling, and one in five clients a writer that
-    lodges a dispute, has a DUG member ask for the IFM's response, and the IFM respond."""
+def mix(tokens: dict[str, list[str]], writer_every: int = 5) -> Any:
+    """One client in ``writer_every`` (default five) a writer that lodges a dispute, has a DUG
+    member ask for the IFM's response, and the IFM respond; the others read the portal (50%), the
+    DUG board (37.5%) or the ceiling (12.5%)."""
 
     async def pick(i: int, http: _http.Connection) -> list[tuple[str, float, bool]]:
-        if i % 5 == 0:  # writer: lodge → request_response → submit_response
+        if i % writer_every == 0:  # writer: lodge → request_response → submit_response
             op = tokens["operator"][i % len(tokens["operator"])]
             out, r = await timed(http, "lodge", "POST", "/api/v1/disputes", op, {
                 "title": f"Load {i}", "tlds": [f"tld{i % 40}"], "service_levels": ["NS change"],
@@ -326,8 +327,8 @@ def one_backend(url: str, args: argparse.Namespace, tmp: Path) -> dict[str, floa
                                                                       only("ping", "/bench/ping")))
         portal = report("portal only (GET /portal)", *run_phase(base, args.clients, args.seconds / 4,
                                                                 only("portal", "/portal")))
-        mixed = report(f"mix, {args.clients} clients", *run_phase(base, args.clients, args.seconds,
-                                                                   mix(data["tokens"])))
+        mixed = report(f"mix, {args.clients} clients, one in {args.writer_every} a writer", *run_phase(base, args.clients, args.seconds,
+                                                                   mix(data["tokens"], args.writer_every)))
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -347,6 +348,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--disputes", type=int, default=10_000)
     parser.add_argument("--years", type=int, default=10)
+    parser.add_argument("--writer-every", type=int, default=5,
+                        help="one client in this many is a writer in the mix (default 5: 10 of 50)")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--database-url", default="", help="use this database instead (one backend)")
     args = parser.parse_args()
