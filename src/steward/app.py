@@ -121,7 +121,7 @@ def create_app() -> FastAPI:
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> PlainTextResponse:
-        with get_engine().connect() as conn:
+        with get_engine(read_only=True).connect() as conn:  # never queues behind writers
             conn.execute(text("SELECT 1"))
         return PlainTextResponse("ok")
 

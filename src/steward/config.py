@@ -79,7 +79,8 @@ class Settings(BaseSettings):
     # most (0: never); a change committed by the same process shows at once (steward.middleware)
     public_cache_seconds: float = Field(2.0, ge=0, le=300)
     # SQLite: how many state-changing requests of a process may work at once (they queue for one
-    # write lock; with the lock taken only for the commit's thread call, one is fastest)
+    # write lock, held from the endpoint's first statement to its commit in the same thread call;
+    # one at a time is fastest)
     sqlite_concurrent_writers: int = Field(1, ge=1, le=32)
 
     # worker

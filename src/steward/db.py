@@ -169,6 +169,7 @@ class _QueuedConnection(sqlite3.Connection):
 
     queue: _WriteQueue | None = None
     holding = False
+    changes_at_begin = 0
 
     def begin_immediate(self, timeout: float) -> None:
         if self.queue is None:
@@ -176,6 +177,7 @@ class _QueuedConnection(sqlite3.Connection):
             return
         self.queue.acquire(timeout)
         self.holding = True
+        self.changes_at_begin = self.total_changes
         try:
             self.execute("BEGIN IMMEDIATE")
         except BaseException:
@@ -191,9 +193,11 @@ class _QueuedConnection(sqlite3.Connection):
         try:
             super().commit()
         finally:
-            if self.holding:  # a write transaction, however it was made (ORM, Core, SQL text)
-                _bump_generation()
-            self._give_back()
+            # a failed COMMIT can leave the transaction open: keep the lock until its rollback
+            if not self.in_transaction:
+                if self.holding and self.total_changes != self.changes_at_begin:
+                    _bump_generation()  # rows were written, however (ORM, Core, SQL text)
+                self._give_back()
 
     def rollback(self) -> None:
         try:

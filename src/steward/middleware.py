@@ -43,6 +43,14 @@ class AdmissionGate:
 
     def __init__(self, app: ASGIApp, *, requests: int, writers: int | None) -> None:
         self.app = app
+        self.limits = (requests, writers)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._bind()
+
+    def _bind(self) -> None:
+        # asyncio's semaphores belong to the event loop that first waits on them; an app served
+        # on a later loop (a test client opened again) gets a new pair
+        requests, writers = self.limits
         self.requests = asyncio.Semaphore(requests)
         self.writers = asyncio.Semaphore(writers) if writers else None
 
@@ -50,6 +58,10 @@ class AdmissionGate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop = loop
+            self._bind()
         if self.writers is not None and scope["method"] not in SAFE_METHODS:
             async with self.writers:
                 await self.app(scope, receive, send)

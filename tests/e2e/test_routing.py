@@ -125,3 +125,13 @@ def test_every_route_of_every_context_is_reachable(app: Any) -> None:
                     assert Match.FULL in found, f"{kind} {name}: {method} {route.path}"
                     checked += 1
     assert checked > 100
+
+
+def test_a_router_included_under_a_prefix_still_routes() -> None:
+    router = _test_router()
+    app = FastAPI()
+    app.include_router(router, prefix="/v2")
+    with TestClient(app) as http:
+        assert http.get("/v2/beta/5").json() == {"id": 5}
+        assert http.get("/v2/alpha/items").json() == ["a"]
+        assert http.get("/v2/gamma").status_code == 404

@@ -259,3 +259,13 @@ def test_write_generation_changes_only_when_a_write_transaction_commits(
     finally:
         session.close()
     assert dbmod.write_generation() != after_write
+
+
+def test_a_write_transaction_that_only_reads_leaves_the_generation_alone(engine: Engine, url: str,
+                                                                           configure: Any) -> None:
+    configure(url)
+    before = dbmod.write_generation()
+    with engine.begin() as conn:  # BEGIN IMMEDIATE, a SELECT, COMMIT: nothing written
+        conn.execute(text("SELECT count(*) FROM t"))
+    assert dbmod.write_generation() == before
+    assert not dbmod._write_queue(url).threads.locked()
