@@ -1,5 +1,6 @@
 """Steward for the benchmarks: the production app, served as ``steward serve`` serves it
-(uvicorn with uvloop and httptools, ``--workers`` processes), plus one trivial route,
+(``steward.serving``: uvicorn with uvloop and httptools, ``--workers`` processes each on its own
+socket), plus one trivial route,
 ``GET /bench/ping``, the bare framework's ceiling measured in the same app and run.
 
     serve(port, workers) -> the server process, once it answers
@@ -35,9 +36,10 @@ def serve(port: int, workers: int) -> subprocess.Popen[bytes]:
 
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).parent),
                                                                     os.environ.get("PYTHONPATH")])))
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "_server:app_factory", "--factory",
-                             "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-                             "--log-level", "warning", "--no-access-log"], env=env)
+    proc = subprocess.Popen([sys.executable, "-c", (
+        "import sys; from steward import serving; "
+        "serving.run('_server:app_factory', factory=True, host='127.0.0.1', port=int(sys.argv[1]), "
+        "workers=int(sys.argv[2]), log_level='warning', access_log=False)"), str(port), str(workers)], env=env)
     for _ in range(600):
         try:
             httpx.get(f"http://127.0.0.1:{port}/bench/ping", timeout=1)

@@ -131,7 +131,11 @@ def run_clients(base: str, jobs: list[tuple[str, str, dict[str, Any] | None, str
         await asyncio.gather(*(client() for _ in range(clients)))
         return latencies, time.perf_counter() - t0
 
+    import resource
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
     result: tuple[list[float], float] = _http.run(run())
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    print(f"  (client CPU {(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) / len(jobs) * 1e6:.0f} us/request)")
     return result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -57,6 +58,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
     limiter = anyio.to_thread.current_default_thread_limiter()
     limiter.total_tokens = max(limiter.total_tokens, settings.max_concurrent_requests + settings.sqlite_concurrent_writers)
+    # what start-up made (modules, mappers, compiled templates) lives as long as the process: out
+    # of the collector's way, so that its full passes walk only what requests make
+    gc.collect()
+    gc.freeze()
     yield
 
 

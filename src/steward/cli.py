@@ -40,10 +40,10 @@ def serve(
         str, typer.Option(help="Reverse proxies trusted for X-Forwarded-* (comma-separated)")
     ] = "127.0.0.1",
 ) -> None:
-    """Serve the web pages and the JSON API."""
-    import uvicorn
+    """Serve the web pages and the JSON API (one process per worker, each on its own socket)."""
+    from steward import serving
 
-    uvicorn.run(
+    serving.run(
         "steward.app:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
         proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips, log_level="info",
     )
