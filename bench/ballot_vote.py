@@ -1,11 +1,17 @@
 """Benchmark: a consent ballot (R-ESC-1) with every operator of the real root zone
 snapshot, every one voting through the HTTP API with 50 concurrent clients; then close and tally.
 
-    .venv/bin/python bench/ballot_vote.py [--clients 50] [--electors 1400] [--database-url …]
+    .venv/bin/python bench/ballot_vote.py [--clients 50] [--electors 1400] [--workers N] [--database-url …]
 
 The issue speaks of "1,400-odd operators"; the 2025-08-30 snapshot has 751 distinct managers, 750
 of them in a chamber (754 chamber votes: four operators are in both). ``--electors 1400`` pads the
 electorate with synthetic operators to that size.
+
+Steward runs as ``steward serve --workers N`` runs it (bench/_server.py; N defaults to the number
+of cores); the clients are asyncio tasks with one keep-alive connection each (bench/_http.py, whose
+CPU per request is printed). Before measuring, the clients cast 4 × clients votes on a warm-up
+ballot of its own (not measured, not counted), so that no server process compiles its statements
+or opens its connections inside the measurement.
 
 Reports votes per second, p50/p99 vote latency, and the time to close and tally (the receipt
 Merkle tree included). The baseline, measured in the same run against the same server, is a read
@@ -90,18 +96,21 @@ def setup(electors_wanted: int = 0) -> dict[str, Any]:
         chair_token = accounts_domain.new_api_token()
         s.add(ApiToken(user_id=chair.id, name="bench", prefix=chair_token[:8],
                        token_hash=accounts_domain.hash_token(chair_token)))
-        signal = Signal(kind="proposal", key="proposal:bench", summary="Bench", observed_at=now, detected_at=now,
-                        state="review")
-        s.add(signal)
-        s.flush()
-        review = Review(title="Bench review", signal_id=signal.id, stage="closed", outcome="iap_not_remediable",
-                        iap_finding="not_remediable", opened_at=now, closed_at=now)
-        s.add(review)
-        s.flush()
-        s.add(Motion(kind="proceed_further_escalation", title="Bench", text="Bench", subject_type="urgent_review",
-                     subject_id=str(review.id), state="passed", closed_at=now))
-        review_id = review.id
-    return {"tokens": tokens, "chair_token": chair_token, "review_id": review_id}
+        review_ids = []
+        for name in ("bench", "warm-up"):  # the measured ballot's matter, and a warm-up ballot's
+            signal = Signal(kind="proposal", key=f"proposal:{name}", summary="Bench", observed_at=now,
+                            detected_at=now, state="review")
+            s.add(signal)
+            s.flush()
+            review = Review(title=f"Bench review ({name})", signal_id=signal.id, stage="closed",
+                            outcome="iap_not_remediable", iap_finding="not_remediable", opened_at=now, closed_at=now)
+            s.add(review)
+            s.flush()
+            s.add(Motion(kind="proceed_further_escalation", title="Bench", text="Bench", subject_type="urgent_review",
+                         subject_id=str(review.id), state="passed", closed_at=now))
+            review_ids.append(review.id)
+        review_id, warm_review_id = review_ids
+    return {"tokens": tokens, "chair_token": chair_token, "review_id": review_id, "warm_review_id": warm_review_id}
 
 
 def run_clients(base: str, jobs: list[tuple[str, str, dict[str, Any] | None, str]], clients: int) -> tuple[list[float], float]:
@@ -169,12 +178,22 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         closes = (dbmod.utcnow() + timedelta(days=7)).isoformat()
-        r = httpx.post(f"{base}/api/v1/ballots", headers={"Authorization": f"Bearer {data['chair_token']}"},
-                       json={"matter_type": "urgent_review", "matter_id": data["review_id"],
-                             "option": "golden_bylaw", "closes_at": closes}, timeout=120)
-        if r.status_code != 201:
-            raise SystemExit(f"open: {r.status_code} {r.text[:300]}")
-        ballot = r.json()
+
+        def open_ballot(review_id: int) -> dict[str, Any]:
+            r = httpx.post(f"{base}/api/v1/ballots", headers={"Authorization": f"Bearer {data['chair_token']}"},
+                           json={"matter_type": "urgent_review", "matter_id": review_id,
+                                 "option": "golden_bylaw", "closes_at": closes}, timeout=120)
+            if r.status_code != 201:
+                raise SystemExit(f"open: {r.status_code} {r.text[:300]}")
+            opened: dict[str, Any] = r.json()
+            return opened
+
+        # warm-up, not measured: every server process compiles the vote's statements and fills
+        # its pools on a ballot of its own (votes on it are never counted here)
+        warm = open_ballot(data["warm_review_id"])["id"]
+        run_clients(base, [("POST", f"/api/v1/ballots/{warm}/vote", {"choice": "yes"}, t)
+                           for t in data["tokens"][: 4 * args.clients]], args.clients)
+        ballot = open_ballot(data["review_id"])
         bid = ballot["id"]
         print(f"ballot #{bid}: electorate {ballot['electorate']}")
 
