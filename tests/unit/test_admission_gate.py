@@ -6,9 +6,29 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 from steward.middleware import AdmissionGate
+
+
+def run_fresh(main: Any) -> Any:
+    """``asyncio.run(main())`` on a thread of its own: in the whole suite another test (Playwright's
+    sync API) can leave an event loop running on the main thread, where asyncio.run refuses."""
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = asyncio.run(main())
+        except BaseException as exc:  # handed to the test's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
 
 
 class Inner:
@@ -74,7 +94,7 @@ def test_at_most_requests_inside_and_every_request_completes() -> None:
         assert all(a[0]["status"] == 200 for a in answers)
         return inner
 
-    inner = asyncio.run(main())
+    inner = run_fresh(main)
     assert inner.most == 3
     assert sorted(inner.done) == sorted(f"/r{i}" for i in range(10))
     assert inner.inside == 0
@@ -99,7 +119,7 @@ def test_one_writer_at_a_time_and_readers_pass_queued_writers() -> None:
         await asyncio.wait_for(asyncio.gather(*posts), timeout=5)
         return inner
 
-    inner = asyncio.run(main())
+    inner = run_fresh(main)
     assert inner.most_by_method["POST"] == 1
     assert sorted(d for d in inner.done if d.startswith("/w")) == [f"/w{i}" for i in range(5)]
     assert inner.done.index("/r0") < inner.done.index("/w0")
@@ -117,7 +137,7 @@ def test_writers_do_not_take_request_slots_on_sqlite() -> None:
         inner.release.set()
         await asyncio.wait_for(post, timeout=5)
 
-    asyncio.run(main())
+    run_fresh(main)
 
 
 def test_without_writers_state_changes_use_the_request_slots() -> None:
@@ -138,7 +158,7 @@ def test_without_writers_state_changes_use_the_request_slots() -> None:
         await asyncio.wait_for(asyncio.gather(get, *posts), timeout=5)
         return inner
 
-    inner = asyncio.run(main())
+    inner = run_fresh(main)
     assert inner.most == 2
     assert sorted(inner.done) == ["/r", "/w0", "/w1", "/w2"]
 
@@ -158,7 +178,7 @@ def test_lifespan_and_other_scopes_pass_straight_through() -> None:
         await asyncio.gather(*held)
         return inner
 
-    inner = asyncio.run(main())
+    inner = run_fresh(main)
     assert sorted(inner.done) == ["/r", "/w", "lifespan"]
 
 
