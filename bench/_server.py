@@ -9,6 +9,7 @@ socket), plus one trivial route,
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -28,6 +29,20 @@ def app_factory() -> FastAPI:
         return PlainTextResponse("pong")
 
     return app
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The nearest-rank ``p``th percentile (NaN for no values)."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 def serve(port: int, workers: int) -> subprocess.Popen[bytes]:

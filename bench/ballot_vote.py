@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import sys
 import tempfile
@@ -38,17 +37,6 @@ import _server
 
 REPO = Path(__file__).resolve().parent.parent
 TLD_CSV = REPO.parent / "shared" / "data" / "root-zone-db" / "tld.csv"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 def setup(electors_wanted: int = 0) -> dict[str, Any]:
@@ -173,7 +161,7 @@ def main() -> None:
     data = setup(args.electors)
     print(f"setup: {len(data['tokens'])} electors from {TLD_CSV.name} in {time.perf_counter() - t0:.1f} s "
           f"({get_settings().database_url.split(':')[0]})")
-    port = _free_port()
+    port = _server.free_port()
     server = _server.serve(port, args.workers)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -221,8 +209,8 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
 
-    p50, p99 = _percentile(vote_lat, 50), _percentile(vote_lat, 99)
-    b50, b99 = _percentile(read_lat, 50), _percentile(read_lat, 99)
+    p50, p99 = _server.percentile(vote_lat, 50), _server.percentile(vote_lat, 99)
+    b50, b99 = _server.percentile(read_lat, 50), _server.percentile(read_lat, 99)
     counted = sum(c["cast"] for c in result["tally"]["chambers"])
     print(f"baseline read : {len(read_lat)} requests, {len(read_lat) / read_wall:7.0f} req/s, "
           f"p50 {b50 * 1000:6.1f} ms, p99 {b99 * 1000:6.1f} ms")

@@ -23,7 +23,6 @@ import asyncio
 import os
 import random
 import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -37,19 +36,6 @@ import _server
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 # ------------------------------------------------------------------------------- data
@@ -280,12 +266,12 @@ def report(title: str, lat: Result, errors: dict[str, int], wall: float) -> dict
     for route in sorted(lat):
         v = lat[route]
         rates[route] = len(v) / wall
-        print(f"    {route:17} {len(v):7d} req {len(v) / wall:8.1f}/s  p50 {_percentile(v, 50) * 1000:7.1f} ms"
-              f"  p99 {_percentile(v, 99) * 1000:7.1f} ms  errors {errors.get(route, 0)}")
+        print(f"    {route:17} {len(v):7d} req {len(v) / wall:8.1f}/s  p50 {_server.percentile(v, 50) * 1000:7.1f} ms"
+              f"  p99 {_server.percentile(v, 99) * 1000:7.1f} ms  errors {errors.get(route, 0)}")
     everything = [x for v in lat.values() for x in v]
-    print(f"    {'all':17} {total:7d} req {total / wall:8.1f}/s  p50 {_percentile(everything, 50) * 1000:7.1f} ms"
-          f"  p99 {_percentile(everything, 99) * 1000:7.1f} ms  errors {sum(errors.values())}")
-    rates["all_p99"] = _percentile(everything, 99)
+    print(f"    {'all':17} {total:7d} req {total / wall:8.1f}/s  p50 {_server.percentile(everything, 50) * 1000:7.1f} ms"
+          f"  p99 {_server.percentile(everything, 99) * 1000:7.1f} ms  errors {sum(errors.values())}")
+    rates["all_p99"] = _server.percentile(everything, 99)
     rates["errors"] = sum(errors.values())
     return rates
 
@@ -297,7 +283,7 @@ def start_postgres(tmp: Path) -> tuple[Any, str]:
     """A throwaway PostgreSQL server (Debian binaries; scripts/pg_ctl runs it as postgres)."""
     from pytest_postgresql.executors import PostgreSQLExecutor
 
-    port = _free_port()
+    port = _server.free_port()
     executor = PostgreSQLExecutor(
         executable=str(REPO / "scripts" / "pg_ctl"), host="127.0.0.1", port=port, user="postgres",
         startparams="-w", dbname="steward_bench", unixsocketdir=str(tmp),
@@ -332,7 +318,7 @@ def one_backend(url: str, args: argparse.Namespace, tmp: Path) -> dict[str, floa
     print(f"  setup: {args.disputes} disputes, {data['events']} IFM events over {args.years} years, "
           f"{data['published']} months published, in {time.perf_counter() - t0:.0f} s")
     dbmod.get_engine().dispose()
-    port = _free_port()
+    port = _server.free_port()
     server = _server.serve(port, args.workers)
     base = f"http://127.0.0.1:{port}"
     try:
