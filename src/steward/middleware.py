@@ -17,6 +17,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import cookie_parser
 from starlette.responses import Response
 
+from steward.db import write_generation
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -147,19 +149,14 @@ class PublicCache:
             return False
         if not str(scope["path"]).startswith(self.prefixes):
             return False
-        for key, value in scope["headers"]:
-            if key == b"authorization":
-                return False
-            if key == b"cookie" and cookie_parser(value.decode("latin-1")).get(self.session_cookie):
-                return False
-        return True
+        if any(key == b"authorization" for key, _ in scope["headers"]):
+            return False
+        return not _request_cookie(scope, self.session_cookie)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._cacheable(scope):
             await self.app(scope, receive, send)
             return
-        from steward.db import write_generation
-
         key = scope["raw_path"] + b"?" + scope["query_string"]
         now = time.monotonic()
         hit = self.store.get(key)

@@ -27,12 +27,13 @@ from steward.authz import Permission
 from steward.config import get_settings
 from steward.db import get_engine, new_session, session_scope
 from steward.errors import Forbidden, Invalid
+from steward.middleware import SAFE_METHODS
 
 SESSION_COOKIE = "steward_session"
 CSRF_COOKIE = "steward_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
 
 class Router(APIRouter):
     """An ``APIRouter`` that turns away a path none of its routes can match by the routes' literal
@@ -41,7 +42,7 @@ class Router(APIRouter):
 
     FastAPI matches a request against every route of every included router in turn; with two
     hundred routes that was a tenth of a small request's cost. The answer is the same: a path
-    that starts with none of the literal beginnings matches no route of this router.
+    that contains none of the literal beginnings matches no route of this router.
     """
 
     _heads: tuple[int, tuple[str, ...]] = (-1, ())
