@@ -44,12 +44,6 @@ def users_with_role(session: Session, role: str, organisation_id: int | None = N
     return list(session.scalars(stmt.order_by(User.email)))
 
 
-def session_by_token_hash(session: Session, token_hash: str, now: datetime) -> LoginSession | None:
-    return session.scalar(
-        select(LoginSession).where(LoginSession.token_hash == token_hash, LoginSession.expires_at > now)
-    )
-
-
 def delete_session(session: Session, token_hash: str) -> None:
     session.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash))
 
@@ -75,12 +69,6 @@ def actor_rows_by_session(session: Session, token_hash: str, now: datetime) -> l
     stmt = _ACTOR.join(_session_t, _session_t.c.user_id == _user_t.c.id).where(
         _session_t.c.token_hash == token_hash, _session_t.c.expires_at > now)
     return list(session.connection().execute(stmt))
-
-
-def token_by_hash(session: Session, token_hash: str) -> ApiToken | None:
-    return session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
-    )
 
 
 def tokens_of(session: Session, user_id: int) -> list[ApiToken]:
