@@ -101,7 +101,8 @@ def setup(electors_wanted: int = 0) -> dict[str, Any]:
     return {"tokens": tokens, "chair_token": chair_token, "review_id": review_id, "warm_review_id": warm_review_id}
 
 
-def run_clients(base: str, jobs: list[tuple[str, str, dict[str, Any] | None, str]], clients: int) -> tuple[list[float], float]:
+def run_clients(base: str, jobs: list[tuple[str, str, dict[str, Any] | None, str]], clients: int,
+                server: Any = None) -> tuple[list[float], float]:
     """Run (method, path, json, token) jobs on ``clients`` concurrent HTTP clients (asyncio tasks,
     one keep-alive connection each, bench/_http.py); return each request's latency (s) and the
     wall time. Any non-2xx answer stops the bench."""
@@ -129,10 +130,11 @@ def run_clients(base: str, jobs: list[tuple[str, str, dict[str, Any] | None, str
         return latencies, time.perf_counter() - t0
 
     import resource
-    r0 = resource.getrusage(resource.RUSAGE_SELF)
+    r0, s0 = resource.getrusage(resource.RUSAGE_SELF), _server.cpu_seconds(server) if server else 0.0
     result: tuple[list[float], float] = _http.run(run())
-    r1 = resource.getrusage(resource.RUSAGE_SELF)
-    print(f"  (client CPU {(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) / len(jobs) * 1e6:.0f} us/request)")
+    r1, s1 = resource.getrusage(resource.RUSAGE_SELF), _server.cpu_seconds(server) if server else 0.0
+    print(f"  (CPU per request: client {(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) / len(jobs) * 1e6:.0f} us, "
+          f"server {(s1 - s0) / len(jobs) * 1e6:.0f} us; server busy {(s1 - s0) / result[1] / (os.cpu_count() or 1):.0%} of the cores)")
     return result
 
 
@@ -186,11 +188,11 @@ def main() -> None:
         print(f"ballot #{bid}: electorate {ballot['electorate']}")
 
         reads = [("GET", f"/api/v1/ballots/{bid}", None, t) for t in data["tokens"]]
-        read_lat, read_wall = run_clients(base, reads, args.clients)
+        read_lat, read_wall = run_clients(base, reads, args.clients, server)
         choices = ["yes", "yes", "no", "abstain"]
         votes = [("POST", f"/api/v1/ballots/{bid}/vote", {"choice": choices[i % 4]}, t)
                  for i, t in enumerate(data["tokens"])]
-        vote_lat, vote_wall = run_clients(base, votes, args.clients)
+        vote_lat, vote_wall = run_clients(base, votes, args.clients, server)
 
         with dbmod.session_scope() as s:
             b = s.get(Ballot, bid)

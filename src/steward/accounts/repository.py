@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, select
+from sqlalchemy import Row, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import ApiToken, LoginFailure, LoginSession, User, UserRole
@@ -23,6 +23,12 @@ _ACTOR = (
     .outerjoin(_role_t, _role_t.c.user_id == _user_t.c.id)
     .where(_user_t.c.active.is_(True))
 )
+# built once: a statement object reused keeps its compiled form and cache key (building one per
+# request cost more than running it)
+_ACTOR_BY_TOKEN = _ACTOR.join(_token_t, _token_t.c.user_id == _user_t.c.id).where(
+    _token_t.c.token_hash == bindparam("token_hash"), _token_t.c.revoked_at.is_(None))
+_ACTOR_BY_SESSION = _ACTOR.join(_session_t, _session_t.c.user_id == _user_t.c.id).where(
+    _session_t.c.token_hash == bindparam("token_hash"), _session_t.c.expires_at > bindparam("now"))
 
 
 def user_by_email(session: Session, email: str) -> User | None:
@@ -59,16 +65,12 @@ def delete_expired_sessions(session: Session, now: datetime) -> int:
 
 def actor_rows_by_token(session: Session, token_hash: str) -> list[Row[Any]]:
     """The active user holding this unrevoked API token, one row per role."""
-    stmt = _ACTOR.join(_token_t, _token_t.c.user_id == _user_t.c.id).where(
-        _token_t.c.token_hash == token_hash, _token_t.c.revoked_at.is_(None))
-    return list(session.connection().execute(stmt))
+    return list(session.connection().execute(_ACTOR_BY_TOKEN, {"token_hash": token_hash}))
 
 
 def actor_rows_by_session(session: Session, token_hash: str, now: datetime) -> list[Row[Any]]:
     """The active user of this unexpired login session, one row per role."""
-    stmt = _ACTOR.join(_session_t, _session_t.c.user_id == _user_t.c.id).where(
-        _session_t.c.token_hash == token_hash, _session_t.c.expires_at > now)
-    return list(session.connection().execute(stmt))
+    return list(session.connection().execute(_ACTOR_BY_SESSION, {"token_hash": token_hash, "now": now}))
 
 
 def tokens_of(session: Session, user_id: int) -> list[ApiToken]:

@@ -8,8 +8,10 @@ tally at the close, which publishes anonymous receipt leaves instead.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, Table, and_, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import User, UserRole
@@ -22,19 +24,50 @@ def readable_statement() -> Select[Ballot]:
     return select(Ballot)
 
 
+# A vote is the ballots context's hot path (every operator at once, at the close of a campaign):
+# its statements are built once, since a reused statement object keeps its cache key and compiled
+# form, and building them per request cost more than running them.
+_elector_t, _vote_t = Elector.__table__, Vote.__table__
+assert isinstance(_vote_t, Table)
+_BALLOT = readable_statement().where(Ballot.id == bindparam("ballot_id"))
+_BALLOT_LOCKED = {
+    exclusive: _BALLOT.with_for_update(read=not exclusive).execution_options(populate_existing=True)
+    for exclusive in (False, True)
+}
+_VOTER = (
+    select(_elector_t.c.cctld, _elector_t.c.gtld, _vote_t.c.id, _vote_t.c.chamber, _vote_t.c.cast_at)
+    .select_from(_elector_t)
+    .outerjoin(_vote_t, and_(_vote_t.c.ballot_id == _elector_t.c.ballot_id,
+                             _vote_t.c.organisation_id == _elector_t.c.organisation_id))
+    .where(_elector_t.c.ballot_id == bindparam("ballot_id"), _elector_t.c.organisation_id == bindparam("org_id"))
+)
+_INSERT_VOTE = insert(_vote_t)
+_CHANGE_VOTE = update(_vote_t).where(_vote_t.c.id == bindparam("vote_id")).values(
+    choice=bindparam("new_choice"), receipt=bindparam("new_receipt"), cast_at=bindparam("new_cast_at"),
+    cast_by_id=bindparam("new_cast_by_id"), changes=_vote_t.c.changes + 1)
+
+
+@dataclass(frozen=True)
+class Voter:
+    """An elector's chambers and its current votes: {chamber: (vote id, cast at)}; never the choice."""
+
+    cctld: bool
+    gtld: bool
+    votes: dict[str, tuple[int, datetime]]
+
+
 def ballots(session: Session) -> list[Ballot]:
     return list(session.scalars(readable_statement().order_by(Ballot.id.desc())))
 
 
 def ballot(session: Session, ballot_id: int) -> Ballot | None:
-    return session.scalar(readable_statement().where(Ballot.id == ballot_id))
+    return session.scalar(_BALLOT, {"ballot_id": ballot_id})
 
 
 def ballot_locked(session: Session, ballot_id: int, *, exclusive: bool) -> Ballot | None:
     """The ballot with a row lock (PostgreSQL; SQLite transactions are serial anyway): votes take
     it shared, the close exclusive, so a vote in flight is either counted or sees the close."""
-    stmt = readable_statement().where(Ballot.id == ballot_id).with_for_update(read=not exclusive)
-    return session.scalar(stmt.execution_options(populate_existing=True))
+    return session.scalar(_BALLOT_LOCKED[exclusive], {"ballot_id": ballot_id})
 
 
 def ballots_on(session: Session, matter_type: str, matter_id: int, option: str | None = None) -> list[Ballot]:
@@ -44,19 +77,27 @@ def ballots_on(session: Session, matter_type: str, matter_id: int, option: str |
     return list(session.scalars(stmt.order_by(Ballot.id)))
 
 
-def elector(session: Session, ballot_id: int, org_id: int) -> Elector | None:
-    return session.get(Elector, (ballot_id, org_id))
+def voter(session: Session, ballot_id: int, org_id: int) -> Voter | None:
+    """The organisation as an elector of the ballot with its current votes (one statement), or
+    None if it is not in the electorate."""
+    rows = session.connection().execute(_VOTER, {"ballot_id": ballot_id, "org_id": org_id}).all()
+    if not rows:
+        return None
+    return Voter(bool(rows[0].cctld), bool(rows[0].gtld),
+                 {r.chamber: (r.id, r.cast_at) for r in rows if r.id is not None})
+
+
+def record_votes(session: Session, new: list[dict[str, object]], changed: list[dict[str, object]]) -> None:
+    """Insert first votes (``Vote`` columns) and replace earlier ones (``vote_id`` and the
+    ``new_*`` values; the change count goes up by one)."""
+    if new:
+        session.execute(_INSERT_VOTE, new)
+    if changed:
+        session.execute(_CHANGE_VOTE, changed)
 
 
 def add_electors(session: Session, ballot_id: int, rows: list[tuple[int, bool, bool]]) -> None:
     session.add_all(Elector(ballot_id=ballot_id, organisation_id=o, cctld=c, gtld=g) for o, c, g in rows)
-
-
-def own_votes(session: Session, ballot_id: int, org_id: int) -> list[Vote]:
-    """The voter's own vote rows (the page shows only which chambers were voted and when)."""
-    return list(session.scalars(
-        select(Vote).where(Vote.ballot_id == ballot_id, Vote.organisation_id == org_id)
-    ))
 
 
 def counted_votes(session: Session, ballot_id: int) -> list[tuple[str, str, str]]:

@@ -17,7 +17,7 @@ from steward.accounts.principal import Principal
 from steward.authz import Permission
 from steward.ballots import domain, emails, repository
 from steward.ballots.domain import BallotError, Choice, Leaf, MatterKind, ReceiptLog, Rules, Status
-from steward.ballots.models import Ballot, Vote
+from steward.ballots.models import Ballot
 from steward.config import get_settings
 from steward.errors import Conflict, Invalid, NotFound
 from steward.events import record_event, record_publication
@@ -223,9 +223,9 @@ def cast_vote(
     actor.require(Permission.BALLOT_VOTE)
     ballot = get(session, ballot_id, lock="shared")
     org_id = actor.organisation_id
-    elector = repository.elector(session, ballot.id, org_id) if org_id is not None else None
-    voter_chambers = None if elector is None else frozenset(
-        c for c, on in ((Chamber.CCTLD, elector.cctld), (Chamber.GTLD, elector.gtld)) if on)
+    voter = repository.voter(session, ballot.id, org_id) if org_id is not None else None
+    voter_chambers = None if voter is None else frozenset(
+        c for c, on in ((Chamber.CCTLD, voter.cctld), (Chamber.GTLD, voter.gtld)) if on)
     try:
         picked = domain.split_choice(voter_chambers or frozenset(), choice, chambers)
         domain.check_vote(rules_of(ballot), ballot.closed, now, voter_chambers, picked)
@@ -233,24 +233,24 @@ def cast_vote(
         if status_of(ballot, now) in (Status.CLOSED, Status.AWAITING_CLOSE):
             raise Conflict(err.message) from None
         raise _invalid(err) from None
-    assert org_id is not None
+    assert org_id is not None and voter is not None
     code = domain.new_receipt_code()
-    existing = {v.chamber: v for v in repository.own_votes(session, ballot.id, org_id)}
     receipts: dict[str, str] = {}
-    changed = False
+    new: list[dict[str, object]] = []
+    replaced: list[dict[str, object]] = []
     for chamber, c in sorted(picked.items()):
         rid = domain.receipt_id(ballot.id, chamber, code)
         receipts[chamber.value] = rid
-        row = existing.get(chamber.value)
-        if row is None:
-            session.add(Vote(ballot_id=ballot.id, organisation_id=org_id, chamber=chamber.value,
-                             choice=c.value, receipt=rid, cast_at=now, cast_by_id=actor.user_id))
+        earlier = voter.votes.get(chamber.value)
+        if earlier is None:
+            new.append({"ballot_id": ballot.id, "organisation_id": org_id, "chamber": chamber.value,
+                        "choice": c.value, "receipt": rid, "cast_at": now, "cast_by_id": actor.user_id,
+                        "changes": 0})
         else:
-            changed = True
-            row.choice, row.receipt, row.cast_at, row.cast_by_id = c.value, rid, now, actor.user_id
-            row.changes += 1
+            replaced.append({"vote_id": earlier[0], "new_choice": c.value, "new_receipt": rid,
+                             "new_cast_at": now, "new_cast_by_id": actor.user_id})
     try:
-        session.flush()
+        repository.record_votes(session, new, replaced)
     except IntegrityError:
         raise Conflict("another vote for your organisation was being recorded at the same moment; "
                        "vote again") from None
@@ -258,7 +258,7 @@ def cast_vote(
     # else's business before the close. The vote row keeps who cast it and when; at the close the
     # receipt tree, whose root the public "ballot:closed" event carries into the archive, commits
     # to every counted vote.
-    return VoteReceipt(ballot.id, code, receipts, changed, now)
+    return VoteReceipt(ballot.id, code, receipts, bool(replaced), now)
 
 
 def voter_view(session: Session, principal: Principal, ballot: Ballot) -> dict[str, Any] | None:
@@ -266,12 +266,11 @@ def voter_view(session: Session, principal: Principal, ballot: Ballot) -> dict[s
     choice, which stays secret until the close (also from colleagues)."""
     if principal.organisation_id is None or not principal.has(Permission.BALLOT_VOTE):
         return None
-    elector = repository.elector(session, ballot.id, principal.organisation_id)
-    if elector is None:
+    voter = repository.voter(session, ballot.id, principal.organisation_id)
+    if voter is None:
         return {"elector": False, "chambers": [], "voted": {}}
-    chambers = [c.value for c, on in ((Chamber.CCTLD, elector.cctld), (Chamber.GTLD, elector.gtld)) if on]
-    voted = {v.chamber: v.cast_at for v in repository.own_votes(session, ballot.id, principal.organisation_id)}
-    return {"elector": True, "chambers": chambers, "voted": voted}
+    chambers = [c.value for c, on in ((Chamber.CCTLD, voter.cctld), (Chamber.GTLD, voter.gtld)) if on]
+    return {"elector": True, "chambers": chambers, "voted": {c: at for c, (_id, at) in voter.votes.items()}}
 
 
 # ----------------------------------------------------------------------------- close
