@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, Table, and_, bindparam, delete, insert, select, update
+from sqlalchemy import Row, Select, Table, and_, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import User, UserRole
@@ -34,6 +34,10 @@ _BALLOT_LOCKED = {
     exclusive: _BALLOT.with_for_update(read=not exclusive).execution_options(populate_existing=True)
     for exclusive in (False, True)
 }
+# what a vote checks of its ballot, as a plain row, under the shared row lock
+_BALLOT_FOR_VOTE = select(
+    Ballot.id, Ballot.opens_at, Ballot.closes_at, Ballot.quorum_percent, Ballot.majority_percent, Ballot.closed,
+).where(Ballot.id == bindparam("ballot_id")).with_for_update(read=True)
 _VOTER = (
     select(_elector_t.c.cctld, _elector_t.c.gtld, _vote_t.c.id, _vote_t.c.chamber, _vote_t.c.cast_at)
     .select_from(_elector_t)
@@ -68,6 +72,11 @@ def ballot_locked(session: Session, ballot_id: int, *, exclusive: bool) -> Ballo
     """The ballot with a row lock (PostgreSQL; SQLite transactions are serial anyway): votes take
     it shared, the close exclusive, so a vote in flight is either counted or sees the close."""
     return session.scalar(_BALLOT_LOCKED[exclusive], {"ballot_id": ballot_id})
+
+
+def ballot_for_vote(session: Session, ballot_id: int) -> Row[int, datetime, datetime, int, int, bool] | None:
+    """The ballot's id, rules and ``closed`` flag, with the shared row lock a vote takes."""
+    return session.execute(_BALLOT_FOR_VOTE, {"ballot_id": ballot_id}).first()
 
 
 def ballots_on(session: Session, matter_type: str, matter_id: int, option: str | None = None) -> list[Ballot]:

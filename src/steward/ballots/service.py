@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -34,12 +34,27 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def rules_of(ballot: Ballot) -> Rules:
+class _HasRules(Protocol):
+    """A ballot, or the row of its rules that a vote reads."""
+
+    @property
+    def opens_at(self) -> datetime: ...
+    @property
+    def closes_at(self) -> datetime: ...
+    @property
+    def quorum_percent(self) -> int: ...
+    @property
+    def majority_percent(self) -> int: ...
+    @property
+    def closed(self) -> bool: ...
+
+
+def rules_of(ballot: _HasRules) -> Rules:
     return Rules(opens_at=_utc(ballot.opens_at), closes_at=_utc(ballot.closes_at),
                  quorum_percent=ballot.quorum_percent, majority_percent=ballot.majority_percent)
 
 
-def status_of(ballot: Ballot, now: datetime) -> Status:
+def status_of(ballot: _HasRules, now: datetime) -> Status:
     return domain.status(rules_of(ballot), ballot.closed, now)
 
 
@@ -221,7 +236,9 @@ def cast_vote(
     """An operator's staff vote for their organisation, in each chamber it belongs to; a later
     vote replaces the earlier one (with a new receipt) until the close."""
     actor.require(Permission.BALLOT_VOTE)
-    ballot = get(session, ballot_id, lock="shared")
+    ballot = repository.ballot_for_vote(session, ballot_id) if 0 < ballot_id <= MAX_ID else None
+    if ballot is None:
+        raise NotFound(f"no ballot #{ballot_id}")
     org_id = actor.organisation_id
     voter = repository.voter(session, ballot.id, org_id) if org_id is not None else None
     voter_chambers = None if voter is None else frozenset(
