@@ -157,7 +157,8 @@ def setup(disputes: int, years: int) -> dict[str, Any]:
 Result = dict[str, list[float]]
 
 
-def run_phase(base: str, clients: int, seconds: float, pick: Any) -> tuple[Result, dict[str, int], float]:
+def run_phase(base: str, clients: int, seconds: float, pick: Any,
+              server: Any = None) -> tuple[Result, dict[str, int], float]:
     """``clients`` asyncio clients (one keep-alive connection each, bench/_http.py) loop until
     ``seconds`` have passed, each doing ``pick(i, conn)`` (a coroutine returning
     [(route, latency, ok)]). Returns latencies per route, errors, wall time."""
@@ -183,7 +184,11 @@ def run_phase(base: str, clients: int, seconds: float, pick: Any) -> tuple[Resul
         await asyncio.gather(*(client(i) for i in range(clients)))
         return lat, errors, time.perf_counter() - t0
 
+    cpu0 = _server.cpu_seconds(server) if server else 0.0
     result: tuple[Result, dict[str, int], float] = _http.run(run())
+    if server:
+        busy = (_server.cpu_seconds(server) - cpu0) / result[2] / (os.cpu_count() or 1)
+        print(f"    (server busy {busy:.0%} of the cores)")
     return result
 
 
@@ -323,7 +328,14 @@ def one_backend(url: str, args: argparse.Namespace, tmp: Path) -> dict[str, floa
     base = f"http://127.0.0.1:{port}"
     try:
         warm = max(2.0, args.seconds / 10)
-        run_phase(base, args.clients, warm, only("portal", "/portal"))  # warm caches and pools
+        # warm-up, not measured: every server process opens its pools and makes each route once
+        # (a process's first lodge compiles statements and templates for a few hundred ms)
+        run_phase(base, args.clients, warm, mix(data["tokens"], args.writer_every))
+        if args.mix_only:
+            mixed = report(f"mix, {args.clients} clients, one in {args.writer_every} a writer",
+                           *run_phase(base, args.clients, args.seconds, mix(data["tokens"], args.writer_every), server))
+            print(f"  mix p99 {mixed['all_p99'] * 1000:.1f} ms")
+            return {"ratio": float("nan"), "p99": mixed["all_p99"], "errors": mixed["errors"]}
         ceiling = report("ceiling (GET /bench/ping only)", *run_phase(base, args.clients, args.seconds / 4,
                                                                       only("ping", "/bench/ping")))
         portal = report("portal only (GET /portal)", *run_phase(base, args.clients, args.seconds / 4,
@@ -331,7 +343,7 @@ def one_backend(url: str, args: argparse.Namespace, tmp: Path) -> dict[str, floa
         miss = report("portal made every time (GET /portal?miss=N, past the cache)",
                       *run_phase(base, args.clients, args.seconds / 4, uncached("portal_made", "/portal")))
         mixed = report(f"mix, {args.clients} clients, one in {args.writer_every} a writer", *run_phase(base, args.clients, args.seconds,
-                                                                   mix(data["tokens"], args.writer_every)))
+                                                                   mix(data["tokens"], args.writer_every), server))
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -357,6 +369,7 @@ def main() -> None:
                         help="one client in this many is a writer in the mix (default 5: 10 of 50)")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--database-url", default="", help="use this database instead (one backend)")
+    parser.add_argument("--mix-only", action="store_true", help="only the mix (for tuning; no ceiling, no ratio)")
     args = parser.parse_args()
     os.environ.setdefault("STEWARD_ENVIRONMENT", "development")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")

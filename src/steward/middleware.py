@@ -135,6 +135,10 @@ class PublicCache:
     ``prefixes``, answered 200 without setting a cookie, are kept; at most ``entries`` of them
     (the oldest goes first). A visitor's own requests never reach another visitor: nothing is kept
     from a request that carries who it is.
+
+    A miss is made once: requests for the same page that come while it is being made, and saw the
+    same write generation when they came, wait for it and are sent the same response (without
+    this, every commit sent every waiting visitor into the application at once).
     """
 
     def __init__(self, app: ASGIApp, *, prefixes: tuple[str, ...], seconds: float, session_cookie: str,
@@ -143,6 +147,8 @@ class PublicCache:
         self.session_cookie = session_cookie
         self.entries, self.max_bytes = entries, max_bytes
         self.store: dict[bytes, tuple[float, int, Message, bytes]] = {}
+        # the page being made now, per key: (write generation, event loop, set when done)
+        self.flights: dict[bytes, tuple[int, asyncio.AbstractEventLoop, asyncio.Event]] = {}
 
     def _cacheable(self, scope: Scope) -> bool:
         if scope["type"] != "http" or scope["method"] != "GET" or self.seconds <= 0:
@@ -162,9 +168,31 @@ class PublicCache:
         hit = self.store.get(key)
         generation = write_generation()
         if hit is not None and hit[1] == generation and now - hit[0] < self.seconds:
-            await send(hit[2])
-            await send({"type": "http.response.body", "body": hit[3]})
+            await self._send(hit, send)
             return
+        loop = asyncio.get_running_loop()
+        flight = self.flights.get(key)
+        if flight is not None and flight[0] == generation and flight[1] is loop:
+            await flight[2].wait()
+            hit = self.store.get(key)
+            if hit is not None and hit[1] == generation:
+                await self._send(hit, send)
+                return
+        mine = (generation, loop, asyncio.Event())
+        self.flights[key] = mine
+        try:
+            await self._make(key, now, generation, scope, receive, send)
+        finally:
+            if self.flights.get(key) is mine:
+                del self.flights[key]
+            mine[2].set()
+
+    @staticmethod
+    async def _send(hit: tuple[float, int, Message, bytes], send: Send) -> None:
+        await send(hit[2])
+        await send({"type": "http.response.body", "body": hit[3]})
+
+    async def _make(self, key: bytes, now: float, generation: int, scope: Scope, receive: Receive, send: Send) -> None:
         start: Message | None = None
         chunks: list[bytes] = []
         size = 0
