@@ -6,11 +6,14 @@ R-DUG-3 in SQL (the same rule as ``domain.relations``; a test checks they agree)
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     Select,
     and_,
     exists,
@@ -45,10 +48,12 @@ from steward.disputes.models import (
 )
 from steward.registry.models import Organisation
 
+_IFM_ORGS = select(Organisation.id).where(Organisation.kind == "ifm")  # built once: read by every case read
+
 
 def ifm_org_ids(session: Session) -> frozenset[int]:
     """Organisations of kind ``ifm`` (parties to every dispute, for recusal)."""
-    return frozenset(session.scalars(select(Organisation.id).where(Organisation.kind == "ifm")))
+    return frozenset(session.scalars(_IFM_ORGS))
 
 
 def _disclosed() -> object:
@@ -70,9 +75,16 @@ def _participant(user_id: int, role: str) -> object:
 
 def visibility_clause(principal: Principal, ifm_orgs: frozenset[int]) -> object:
     """SQL for "this principal may see the case" (R-DSP-7, R-DUG-3)."""
-    roles = {r.value for r in principal.roles}
-    org = principal.organisation_id
-    uid = principal.user_id
+    return _visibility(_who(principal), ifm_orgs)
+
+
+def _who(principal: Principal) -> tuple[frozenset[str], int | None, int | None]:
+    """What a case's visibility depends on of the principal: roles, organisation, user."""
+    return frozenset(r.value for r in principal.roles), principal.organisation_id, principal.user_id
+
+
+def _visibility(who: tuple[frozenset[str], int | None, int | None], ifm_orgs: frozenset[int]) -> object:
+    roles, org, uid = who
     clauses: list[object] = [_disclosed()]
     if "operator_staff" in roles and org is not None:
         clauses.append(DisputeCase.complainant_org_id == org)
@@ -129,25 +141,48 @@ def readable_cases(
 _URGENCY = (DisputeCase.next_due_at.is_(None), DisputeCase.next_due_at, DisputeCase.id.desc())
 
 
-def board_cases(session: Session, principal: Principal, per_stage: int) -> tuple[list[DisputeCase], dict[str, int]]:
+def board_cases(session: Session, principal: Principal, per_stage: int) -> tuple[list[Row[Any]], dict[str, int]]:
     """The DUG board's open cases: the ``per_stage`` most urgent of each stage (soonest next
-    deadline first, overdue ones before all), and how many open cases each stage has."""
-    readable = visibility_clause(principal, ifm_org_ids(session))
+    deadline first, overdue ones before all), and how many open cases each stage has.
+
+    One statement of plain rows (the board shows a few columns of up to a hundred cases, on every
+    visit of every DUG member): the case's columns the board and its deadline flags need, the
+    complainant's name, the case's rank in its stage and the stage's count.
+    """
+    rows = session.execute(_board_statement(_who(principal), ifm_org_ids(session), per_stage)).all()
+    counts = {r.stage: int(r.in_stage) for r in rows}  # every stage with a case has its rank 1 here
+    return list(rows), counts
+
+
+@functools.lru_cache(maxsize=256)
+def _board_statement(who: tuple[frozenset[str], int | None, int | None], ifm_orgs: frozenset[int],
+                     per_stage: int) -> Select[Any]:
+    # one per kind of viewer, kept: a reused statement object keeps its cache key and compiled
+    # form (building and keying this one took longer than running it)
+    readable = _visibility(who, ifm_orgs)
     open_stages = [s.value for s in OPEN_STAGES]
-    counts = dict(session.execute(
-        select(DisputeCase.stage, func.count()).where(readable, DisputeCase.stage.in_(open_stages))  # type: ignore[arg-type]
-        .group_by(DisputeCase.stage)
-    ).tuples().all())
-    rank = func.row_number().over(partition_by=DisputeCase.stage, order_by=_URGENCY).label("rank")
     ranked = (
-        select(DisputeCase.id, rank).where(readable, DisputeCase.stage.in_(open_stages))  # type: ignore[arg-type]
+        select(DisputeCase.id,
+               func.row_number().over(partition_by=DisputeCase.stage, order_by=_URGENCY).label("rank"),
+               func.count().over(partition_by=DisputeCase.stage).label("in_stage"))
+        .where(readable, DisputeCase.stage.in_(open_stages))  # type: ignore[arg-type]
         .subquery()
     )
-    rows = session.scalars(
-        select(DisputeCase).join(ranked, ranked.c.id == DisputeCase.id).where(ranked.c.rank <= per_stage)
+    return (
+        select(*_BOARD_COLUMNS, Organisation.name.label("complainant"), ranked.c.rank, ranked.c.in_stage)
+        .join(ranked, ranked.c.id == DisputeCase.id)
+        .outerjoin(Organisation, Organisation.id == DisputeCase.complainant_org_id)
+        .where(ranked.c.rank <= per_stage)
         .order_by(*_URGENCY)
     )
-    return list(rows), counts
+
+
+# what the board shows of a case, and what its deadline flags are computed from
+_BOARD_COLUMNS = (
+    DisputeCase.id, DisputeCase.reference, DisputeCase.title, DisputeCase.complainant_org_id, DisputeCase.stage,
+    DisputeCase.next_due_at, DisputeCase.acknowledgement_due, DisputeCase.acknowledged_at,
+    DisputeCase.answer_due, DisputeCase.answered_at, DisputeCase.response_due, DisputeCase.remedy_due,
+)
 
 
 def case_for_update(session: Session, case_id: int) -> DisputeCase | None:

@@ -81,8 +81,10 @@ def board(request: Request, db: DbSession, principal: CurrentPrincipal) -> Respo
     """The DUG's board: open cases by stage, each with its next deadline and overdue flags."""
     _signed_in(principal)
     rows, counts = repository.board_cases(db, principal, BOARD_PER_STAGE)
-    items = _items(db, rows)
-    columns = [(stage, [i for i in items if i["case"].stage is stage], counts.get(stage.value, 0))  # type: ignore[attr-defined]
+    now = utcnow()
+    items = [{"row": r, "stage": r.stage, "complainant": r.complainant or "?",
+              "overdue": sorted(k.value for k in domain.overdue(service.deadlines_of(r), now))} for r in rows]
+    columns = [(stage, [i for i in items if i["stage"] == stage.value], counts.get(stage.value, 0))
                for stage in LADDER]
     return render(request, "disputes/board.html", {"columns": columns, "count": sum(counts.values()),
                                                    "per_stage": BOARD_PER_STAGE})
