@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -62,6 +63,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # of the collector's way, so that its full passes walk only what requests make
     gc.collect()
     gc.freeze()
+    sys.setswitchinterval(settings.gil_switch_interval_ms / 1000)
     yield
 
 

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     # write lock, held from the endpoint's first statement to its commit in the same thread call;
     # one at a time is fastest)
     sqlite_concurrent_writers: int = Field(1, ge=1, le=32)
+    # how long a thread of a server process may keep the GIL while another waits for it
+    # (Python's default is 5 ms): shorter lets the event loop answer cached pages and hand out
+    # admission places while pool threads run requests (docs/architecture.md)
+    gil_switch_interval_ms: float = Field(1.0, gt=0, le=100)
 
     # worker
     worker_poll_seconds: float = Field(5.0, gt=0)
