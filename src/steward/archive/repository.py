@@ -7,10 +7,11 @@ documents, which for sealed entries hold nothing but a commitment.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -22,9 +23,39 @@ from steward.db import utcnow
 HEAD_ID = 1
 
 
-def _insert(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+def _table(model: Any) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+class _Appends:
+    """An append's statements for one dialect, built once: every recorded event appends, and a
+    statement object that is reused keeps its cache key and compiled form (building them per
+    append cost more than running them)."""
+
+    def __init__(self, dialect: str) -> None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        head = _table(ArchiveHead)
+        self.create_head = insert(head).values(
+            id=HEAD_ID, size=0, root=EMPTY_ROOT, updated_at=bindparam("now")
+        ).on_conflict_do_nothing(index_elements=["id"])
+        self.lock_head = select(ArchiveHead.size, ArchiveHead.root).where(ArchiveHead.id == HEAD_ID).with_for_update()
+        self.set_head = update(head).where(head.c.id == HEAD_ID).values(
+            size=bindparam("new_size"), root=bindparam("new_root"), updated_at=bindparam("now"))
+        tiles = insert(_table(ArchiveTile))
+        self.put_tiles = tiles.on_conflict_do_update(
+            index_elements=["level", "idx"], set_={"hashes": tiles.excluded.hashes})
+        self.add_entries = insert(_table(ArchiveEntry))
+
+
+@functools.cache
+def _appends(dialect: str) -> _Appends:
+    return _Appends(dialect)
+
+
+def _append_statements(session: Session) -> _Appends:
+    return _appends(session.get_bind().dialect.name)
 
 
 # --- head ---------------------------------------------------------------------------
@@ -36,16 +67,9 @@ def lock_head(session: Session) -> tuple[int, bytes]:
     On PostgreSQL ``FOR UPDATE`` serialises appenders; SQLite transactions already
     start with ``BEGIN IMMEDIATE`` and so hold the write lock.
     """
-    session.execute(
-        _insert(session, ArchiveHead)
-        .values(id=HEAD_ID, size=0, root=EMPTY_ROOT, updated_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["id"])
-    )
-    size, root = session.execute(
-        select(ArchiveHead.size, ArchiveHead.root)
-        .where(ArchiveHead.id == HEAD_ID)
-        .with_for_update()
-    ).one()
+    stmts = _append_statements(session)
+    session.execute(stmts.create_head, {"now": utcnow()})
+    size, root = session.execute(stmts.lock_head).one()
     return int(size), bytes(root)
 
 
@@ -59,11 +83,7 @@ def head(session: Session) -> tuple[int, bytes]:
 
 def set_head(session: Session, size: int, root: bytes) -> None:
     """Move the head after an append (the row is locked by :func:`lock_head`)."""
-    session.execute(
-        update(ArchiveHead)
-        .where(ArchiveHead.id == HEAD_ID)
-        .values(size=size, root=root, updated_at=utcnow())
-    )
+    session.execute(_append_statements(session).set_head, {"new_size": size, "new_root": root, "now": utcnow()})
 
 
 # --- tiles --------------------------------------------------------------------------
@@ -108,13 +128,8 @@ def put_tiles(session: Session, tiles: Mapping[TileId, bytes]) -> None:
     """Insert or replace tiles (a growing tile is rewritten with the same prefix)."""
     if not tiles:
         return
-    stmt = _insert(session, ArchiveTile)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["level", "idx"], set_={"hashes": stmt.excluded.hashes}
-    )
-    session.execute(
-        stmt, [{"level": t.level, "idx": t.index, "hashes": blob} for t, blob in tiles.items()]
-    )
+    session.execute(_append_statements(session).put_tiles,
+                    [{"level": t.level, "idx": t.index, "hashes": blob} for t, blob in tiles.items()])
 
 
 def all_tiles(session: Session) -> dict[TileId, bytes]:
@@ -129,7 +144,7 @@ def all_tiles(session: Session) -> dict[TileId, bytes]:
 def add_entries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert log entries in one statement."""
     if rows:
-        session.execute(_insert(session, ArchiveEntry), list(rows))
+        session.execute(_append_statements(session).add_entries, list(rows))
 
 
 def entry(session: Session, seq: int) -> ArchiveEntry | None:
