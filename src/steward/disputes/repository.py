@@ -16,6 +16,7 @@ from sqlalchemy import (
     Row,
     Select,
     and_,
+    bindparam,
     exists,
     false,
     func,
@@ -109,7 +110,16 @@ def readable_statement(session: Session, principal: Principal) -> Select[Dispute
 
 def readable_case(session: Session, principal: Principal, case_id: int) -> DisputeCase | None:
     """A case the principal may see, or None (callers answer 404)."""
-    return session.scalar(readable_statement(session, principal).where(DisputeCase.id == case_id))
+    return session.scalar(_readable_case_statement(_who(principal), ifm_org_ids(session)), {"case_id": case_id})
+
+
+@functools.lru_cache(maxsize=256)
+def _readable_case_statement(who: tuple[frozenset[str], int | None, int | None],
+                             ifm_orgs: frozenset[int]) -> Select[DisputeCase]:
+    # every action and case page reads its case through this: one statement per kind of viewer,
+    # kept (see _board_statement)
+    return select(DisputeCase).where(
+        _visibility(who, ifm_orgs), DisputeCase.id == bindparam("case_id"))  # type: ignore[arg-type]
 
 
 def readable_cases(
@@ -210,13 +220,14 @@ def compare_and_set(
     return int(getattr(result, "rowcount", 0)) == 1
 
 
+# built once (read on every action and case page; see _board_statement)
+_CONSENTING_PARTIES = select(DisputeDisclosureConsent.party).where(
+    DisputeDisclosureConsent.case_id == bindparam("case_id"))
+
+
 def parties_of(session: Session, case: DisputeCase, ifm_orgs: frozenset[int] | None = None) -> CaseParties:
     """The facts the domain's visibility rule needs."""
-    consents = set(
-        session.scalars(
-            select(DisputeDisclosureConsent.party).where(DisputeDisclosureConsent.case_id == case.id)
-        )
-    )
+    consents = set(session.scalars(_CONSENTING_PARTIES, {"case_id": case.id}))
     return CaseParties(
         complainant_org_id=case.complainant_org_id,
         ifm_org_ids=ifm_org_ids(session) if ifm_orgs is None else ifm_orgs,
@@ -333,15 +344,19 @@ class Addressee:
     roles: frozenset[str]
 
 
+# built once: read by every notification (the roles are an expanding parameter)
+_ADDRESSEES = (
+    select(User.id, User.email, User.name, User.organisation_id, UserRole.role)
+    .join(UserRole, UserRole.user_id == User.id)
+    .where(User.active, User.id.in_(
+        select(UserRole.user_id).where(UserRole.role.in_(bindparam("roles", expanding=True)))))
+    .order_by(User.id)
+)
+
+
 def addressees_with_roles(session: Session, roles: Sequence[str]) -> list[Addressee]:
     """Active users holding any of ``roles``, with all their roles, in one statement."""
-    holders = select(UserRole.user_id).where(UserRole.role.in_(roles))
-    rows = session.execute(
-        select(User.id, User.email, User.name, User.organisation_id, UserRole.role)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(User.active, User.id.in_(holders))
-        .order_by(User.id)
-    )
+    rows = session.execute(_ADDRESSEES, {"roles": list(roles)})
     found: dict[int, tuple[str, str, int | None, set[str]]] = {}
     for uid, email, name, org, role in rows:
         found.setdefault(uid, (email, name, org, set()))[3].add(role)
