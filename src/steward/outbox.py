@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from sqlalchemy import Integer, String, Text, insert, or_, select, update
+from sqlalchemy import Integer, String, Text, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from steward.config import Settings
@@ -68,11 +68,16 @@ def enqueue_email(
     return message
 
 
+# built once: every stage change of a dispute queues its notices through these
+_KNOWN_KEYS = select(OutboxEmail.key).where(OutboxEmail.key.in_(bindparam("keys", expanding=True)))
+_QUEUE = insert(OutboxEmail.__table__)  # type: ignore[arg-type]  # a Table: Core rows, not the ORM's bulk path
+
+
 def enqueue_emails(session: Session, messages: Sequence[tuple[str, str, str, str]]) -> int:
     """Queue (to, subject, text, key) messages in one statement, each key at most once; returns
     how many were queued (a stage change notifies every member who may see the case)."""
     keys = [key for _to, _subject, _text, key in messages]
-    known = set(session.scalars(select(OutboxEmail.key).where(OutboxEmail.key.in_(keys)))) if keys else set()
+    known = set(session.scalars(_KNOWN_KEYS, {"keys": keys})) if keys else set()
     now = utcnow()
     rows = []
     for to, subject, text, key in messages:
@@ -83,7 +88,7 @@ def enqueue_emails(session: Session, messages: Sequence[tuple[str, str, str, str
                      "message_id": make_msgid(domain="steward.invalid"), "status": "queued",
                      "created_at": now, "next_attempt_at": now})
     if rows:
-        session.execute(insert(OutboxEmail), rows)
+        session.execute(_QUEUE, rows)
     return len(rows)
 
 
