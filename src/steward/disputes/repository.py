@@ -27,6 +27,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from steward.accounts.models import User, UserRole
 from steward.accounts.principal import Principal
@@ -238,24 +239,23 @@ def parties_of(session: Session, case: DisputeCase, ifm_orgs: frozenset[int] | N
     )
 
 
+# a case's file, read by every case page and every action's answer: statements built once
+_CASE_ID: BindParameter[int] = bindparam("case_id")
+_CONSENTS = select(DisputeDisclosureConsent).where(DisputeDisclosureConsent.case_id == _CASE_ID).order_by(
+    DisputeDisclosureConsent.id)
+_DOCUMENTS = select(DisputeDocument).where(DisputeDocument.case_id == _CASE_ID).order_by(DisputeDocument.id)
+_TIMELINE = select(DisputeTimelineEntry).where(DisputeTimelineEntry.case_id == _CASE_ID).order_by(
+    DisputeTimelineEntry.id)
+_ORGANISATION_NAMES = select(Organisation.id, Organisation.name).where(
+    Organisation.id.in_(bindparam("ids", expanding=True)))
+
+
 def consents_of(session: Session, case_id: int) -> list[DisputeDisclosureConsent]:
-    return list(
-        session.scalars(
-            select(DisputeDisclosureConsent)
-            .where(DisputeDisclosureConsent.case_id == case_id)
-            .order_by(DisputeDisclosureConsent.id)
-        )
-    )
+    return list(session.scalars(_CONSENTS, {"case_id": case_id}))
 
 
 def documents_of(session: Session, case_id: int) -> list[DisputeDocument]:
-    return list(
-        session.scalars(
-            select(DisputeDocument)
-            .where(DisputeDocument.case_id == case_id)
-            .order_by(DisputeDocument.id)
-        )
-    )
+    return list(session.scalars(_DOCUMENTS, {"case_id": case_id}))
 
 
 def attachment_of(
@@ -269,13 +269,7 @@ def attachment_of(
 
 
 def timeline_of(session: Session, case_id: int) -> list[DisputeTimelineEntry]:
-    return list(
-        session.scalars(
-            select(DisputeTimelineEntry)
-            .where(DisputeTimelineEntry.case_id == case_id)
-            .order_by(DisputeTimelineEntry.id)
-        )
-    )
+    return list(session.scalars(_TIMELINE, {"case_id": case_id}))
 
 
 def remedial_actions_of(session: Session, case_id: int) -> list[DisputeRemedialAction]:
@@ -318,7 +312,7 @@ def findings(session: Session) -> list[DisputeCase]:
 def organisation_names(session: Session, ids: Sequence[int]) -> dict[int, str]:
     if not ids:
         return {}
-    rows = session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids)))
+    rows = session.execute(_ORGANISATION_NAMES, {"ids": list(ids)})
     return {int(r[0]): str(r[1]) for r in rows}
 
 
