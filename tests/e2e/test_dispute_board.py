@@ -107,6 +107,10 @@ def test_each_stage_shows_its_most_urgent_cases_first_and_counts_them_all(client
     assert "(2)" in answered
     assert sorted(case_links(answered)) == sorted(board["answered"])
     assert '<a href="/disputes">all cases</a>' not in answered  # nothing more to see
+    # the IFM's response was asked for in November 2025: its deadline (R-DSP-3) has long passed,
+    # and each such case carries the flag; a lodged case has no running deadline to flag
+    assert answered.count("response overdue") == 2
+    assert "overdue" not in lodged
 
     total = LODGED + len(board["answered"])
     assert f"{total} open cases" in page.text
