@@ -51,6 +51,13 @@ def write_again(engine: Engine, value: str) -> None:
         conn.execute(text("INSERT INTO t (v) VALUES (:v)"), {"v": value})
 
 
+def start_writing(conn: Any, queue: dbmod._WriteQueue, value: str) -> None:
+    """Begin a write transaction on ``conn`` and insert ``value``: the queue is then held."""
+    conn.begin()
+    conn.execute(text("INSERT INTO t (v) VALUES (:v)"), {"v": value})
+    assert queue.threads.locked()
+
+
 def values(engine: Engine) -> list[str]:
     with engine.connect() as conn:
         return list(conn.execute(text("SELECT v FROM t ORDER BY id")).scalars())
@@ -59,16 +66,12 @@ def values(engine: Engine) -> list[str]:
 def test_the_queue_is_free_after_a_commit_and_after_a_rollback(engine: Engine, url: str) -> None:
     queue = queue_of(url)
     with engine.connect() as conn:
-        conn.begin()
-        conn.execute(text("INSERT INTO t (v) VALUES ('kept')"))
-        assert queue.threads.locked()  # held for the transaction
+        start_writing(conn, queue, "kept")  # held for the transaction
         conn.commit()
         assert not queue.threads.locked()
         write_again(engine, "after commit")
 
-        conn.begin()
-        conn.execute(text("INSERT INTO t (v) VALUES ('dropped')"))
-        assert queue.threads.locked()
+        start_writing(conn, queue, "dropped")
         conn.rollback()
         assert not queue.threads.locked()
         write_again(engine, "after rollback")
@@ -89,18 +92,14 @@ def test_closing_a_connection_in_a_write_transaction_frees_the_queue(engine: Eng
     queue = queue_of(url)
     # back to the pool (SQLAlchemy rolls the transaction back)
     conn = engine.connect()
-    conn.begin()
-    conn.execute(text("INSERT INTO t (v) VALUES ('lost 1')"))
-    assert queue.threads.locked()
+    start_writing(conn, queue, "lost 1")
     conn.close()
     assert not queue.threads.locked()
     write_again(engine, "after close")
 
     # the DBAPI connection itself closed (invalidated: never returns to the pool)
     conn = engine.connect()
-    conn.begin()
-    conn.execute(text("INSERT INTO t (v) VALUES ('lost 2')"))
-    assert queue.threads.locked()
+    start_writing(conn, queue, "lost 2")
     conn.invalidate()
     assert not queue.threads.locked()
     conn.close()

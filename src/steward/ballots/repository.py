@@ -30,10 +30,7 @@ def readable_statement() -> Select[Ballot]:
 _elector_t, _vote_t = Elector.__table__, Vote.__table__
 assert isinstance(_vote_t, Table)
 _BALLOT = readable_statement().where(Ballot.id == bindparam("ballot_id"))
-_BALLOT_LOCKED = {
-    exclusive: _BALLOT.with_for_update(read=not exclusive).execution_options(populate_existing=True)
-    for exclusive in (False, True)
-}
+_BALLOT_LOCKED = _BALLOT.with_for_update().execution_options(populate_existing=True)
 # what a vote checks of its ballot, as a plain row, under the shared row lock
 _BALLOT_FOR_VOTE = select(
     Ballot.id, Ballot.opens_at, Ballot.closes_at, Ballot.quorum_percent, Ballot.majority_percent, Ballot.closed,
@@ -68,10 +65,11 @@ def ballot(session: Session, ballot_id: int) -> Ballot | None:
     return session.scalar(_BALLOT, {"ballot_id": ballot_id})
 
 
-def ballot_locked(session: Session, ballot_id: int, *, exclusive: bool) -> Ballot | None:
-    """The ballot with a row lock (PostgreSQL; SQLite transactions are serial anyway): votes take
-    it shared, the close exclusive, so a vote in flight is either counted or sees the close."""
-    return session.scalar(_BALLOT_LOCKED[exclusive], {"ballot_id": ballot_id})
+def ballot_locked(session: Session, ballot_id: int) -> Ballot | None:
+    """The ballot with an exclusive row lock, for the close (PostgreSQL; SQLite transactions are
+    serial anyway). Votes take the row shared (:func:`ballot_for_vote`), so a vote in flight is
+    either counted or sees the close."""
+    return session.scalar(_BALLOT_LOCKED, {"ballot_id": ballot_id})
 
 
 def ballot_for_vote(session: Session, ballot_id: int) -> Row[int, datetime, datetime, int, int, bool] | None:

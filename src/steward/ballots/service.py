@@ -65,14 +65,14 @@ def sizes_of(ballot: Ballot) -> dict[Chamber, int]:
 MAX_ID = 2**31 - 1
 
 
-def get(session: Session, ballot_id: int, *, lock: str | None = None) -> Ballot:
-    """The ballot, or 404; ``lock`` "shared" (a vote) or "exclusive" (the close) takes a row lock."""
+def get(session: Session, ballot_id: int, *, lock: bool = False) -> Ballot:
+    """The ballot, or 404; ``lock`` takes its row exclusively (the close)."""
     if not 0 < ballot_id <= MAX_ID:
         row = None
-    elif lock is None:
+    elif not lock:
         row = repository.ballot(session, ballot_id)
     else:
-        row = repository.ballot_locked(session, ballot_id, exclusive=lock == "exclusive")
+        row = repository.ballot_locked(session, ballot_id)
     if row is None:
         raise NotFound(f"no ballot #{ballot_id}")
     return row
@@ -297,7 +297,7 @@ def close_ballot(session: Session, actor: Principal | None, ballot_id: int, now:
     """After the closing moment: tally per chamber, build the receipt tree and publish both."""
     if actor is not None:
         actor.require(Permission.BALLOT_MANAGE)
-    ballot = get(session, ballot_id, lock="exclusive")
+    ballot = get(session, ballot_id, lock=True)
     st = status_of(ballot, now)
     if st is Status.CLOSED:
         raise Conflict(f"ballot #{ballot.id} is already closed")
