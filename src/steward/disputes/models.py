@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -24,6 +25,8 @@ class DisputeCase(Base):
     """One dispute. ``stage`` changes only through the service, by compare-and-set on ``version``."""
 
     __tablename__ = "dispute_case"
+    # the board's reads: per stage, the cases in order of their next deadline
+    __table_args__ = (Index("ix_dispute_case_board", "stage", "next_due_at", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)

@@ -23,6 +23,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    union_all,
     true,
     update,
 )
@@ -87,7 +88,7 @@ def _who(principal: Principal) -> tuple[frozenset[str], int | None, int | None]:
 
 def _visibility(who: tuple[frozenset[str], int | None, int | None], ifm_orgs: frozenset[int]) -> object:
     roles, org, uid = who
-    clauses: list[object] = [_disclosed()]
+    clauses: list[object] = []
     if "operator_staff" in roles and org is not None:
         clauses.append(DisputeCase.complainant_org_id == org)
     if "ifm_staff" in roles:
@@ -101,7 +102,8 @@ def _visibility(who: tuple[frozenset[str], int | None, int | None], ifm_orgs: fr
         clauses.append(_participant(uid, CaseRole.MEDIATOR.value))
     if uid is not None and "iap_panelist" in roles:
         clauses.append(_participant(uid, CaseRole.PANELIST.value))
-    return or_(*clauses) if clauses else false()  # type: ignore[arg-type]
+    clauses.append(_disclosed())  # last: the costliest test, skipped for a case already visible
+    return or_(*clauses)  # type: ignore[arg-type]
 
 
 def readable_statement(session: Session, principal: Principal) -> Select[DisputeCase]:
@@ -152,40 +154,57 @@ def readable_cases(
 _URGENCY = (DisputeCase.next_due_at.is_(None), DisputeCase.next_due_at, DisputeCase.id.desc())
 
 
+def _urgency(row: Row[Any]) -> tuple[bool, Any, int]:
+    """``_URGENCY`` in Python: soonest next deadline first (overdue ones before all), then the
+    cases with no running deadline, newest first."""
+    return row.next_due_at is None, row.next_due_at, -row.id
+
+
 def board_cases(session: Session, principal: Principal, per_stage: int) -> tuple[list[Row[Any]], dict[str, int]]:
     """The DUG board's open cases: the ``per_stage`` most urgent of each stage (soonest next
-    deadline first, overdue ones before all), and how many open cases each stage has.
+    deadline first, overdue ones before all), most urgent first, and how many open cases each
+    stage has.
 
-    One statement of plain rows (the board shows a few columns of up to a hundred cases, on every
-    visit of every DUG member): the case's columns the board and its deadline flags need, the
-    complainant's name, the case's rank in its stage and the stage's count.
+    Two statements of plain rows (the board shows a few columns of up to a hundred cases, on every
+    visit of every DUG member), each reading the ``ix_dispute_case_board`` index (stage,
+    next_due_at, id) rather than every open case: per stage, its first ``per_stage`` cases with a
+    deadline and its newest ``per_stage`` without one; and the count of each stage's cases.
     """
-    rows = session.execute(_board_statement(_who(principal), ifm_org_ids(session), per_stage)).all()
-    counts = {r.stage: int(r.in_stage) for r in rows}  # every stage with a case has its rank 1 here
-    return list(rows), counts
+    who, ifm_orgs = _who(principal), ifm_org_ids(session)
+    counts = {stage: int(n) for stage, n in session.execute(_board_counts_statement(who, ifm_orgs))}
+    kept: dict[str, list[Row[Any]]] = {}
+    for row in sorted(session.execute(_board_statement(who, ifm_orgs, per_stage)), key=_urgency):
+        stage = kept.setdefault(row.stage, [])
+        if len(stage) < per_stage:
+            stage.append(row)
+    return sorted((r for rows in kept.values() for r in rows), key=_urgency), counts
+
+
+# The board's statements are built once per kind of viewer and kept: a reused statement object
+# keeps its cache key and compiled form (building and keying one took longer than running it).
+@functools.lru_cache(maxsize=256)
+def _board_statement(who: tuple[frozenset[str], int | None, int | None], ifm_orgs: frozenset[int],
+                     per_stage: int) -> Any:
+    readable = _visibility(who, ifm_orgs)
+    parts = []
+    for stage in sorted(s.value for s in OPEN_STAGES):
+        base = (select(*_BOARD_COLUMNS, Organisation.name.label("complainant"))
+                .outerjoin(Organisation, Organisation.id == DisputeCase.complainant_org_id)
+                .where(DisputeCase.stage == stage, readable))  # type: ignore[arg-type]
+        dated = (base.where(DisputeCase.next_due_at.is_not(None))
+                 .order_by(DisputeCase.next_due_at, DisputeCase.id.desc()).limit(per_stage))
+        undated = base.where(DisputeCase.next_due_at.is_(None)).order_by(DisputeCase.id.desc()).limit(per_stage)
+        # each limited select as a subquery: SQLite takes no ORDER BY/LIMIT on a compound's member
+        parts += [select(*q.subquery().c) for q in (dated, undated)]
+    return union_all(*parts)
 
 
 @functools.lru_cache(maxsize=256)
-def _board_statement(who: tuple[frozenset[str], int | None, int | None], ifm_orgs: frozenset[int],
-                     per_stage: int) -> Select[Any]:
-    # one per kind of viewer, kept: a reused statement object keeps its cache key and compiled
-    # form (building and keying this one took longer than running it)
-    readable = _visibility(who, ifm_orgs)
-    open_stages = [s.value for s in OPEN_STAGES]
-    ranked = (
-        select(DisputeCase.id,
-               func.row_number().over(partition_by=DisputeCase.stage, order_by=_URGENCY).label("rank"),
-               func.count().over(partition_by=DisputeCase.stage).label("in_stage"))
-        .where(readable, DisputeCase.stage.in_(open_stages))  # type: ignore[arg-type]
-        .subquery()
-    )
-    return (
-        select(*_BOARD_COLUMNS, Organisation.name.label("complainant"), ranked.c.rank, ranked.c.in_stage)
-        .join(ranked, ranked.c.id == DisputeCase.id)
-        .outerjoin(Organisation, Organisation.id == DisputeCase.complainant_org_id)
-        .where(ranked.c.rank <= per_stage)
-        .order_by(*_URGENCY)
-    )
+def _board_counts_statement(who: tuple[frozenset[str], int | None, int | None],
+                            ifm_orgs: frozenset[int]) -> Select[Any]:
+    return (select(DisputeCase.stage, func.count())
+            .where(DisputeCase.stage.in_([s.value for s in OPEN_STAGES]), _visibility(who, ifm_orgs))  # type: ignore[arg-type]
+            .group_by(DisputeCase.stage))
 
 
 # what the board shows of a case, and what its deadline flags are computed from
