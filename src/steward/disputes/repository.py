@@ -18,13 +18,12 @@ from sqlalchemy import (
     and_,
     bindparam,
     exists,
-    false,
     func,
     or_,
     select,
     text,
-    union_all,
     true,
+    union_all,
     update,
 )
 from sqlalchemy.orm import Session
@@ -201,7 +200,7 @@ def _board_statement(who: tuple[frozenset[str], int | None, int | None], ifm_org
 
 @functools.lru_cache(maxsize=256)
 def _board_counts_statement(who: tuple[frozenset[str], int | None, int | None],
-                            ifm_orgs: frozenset[int]) -> Select[Any]:
+                            ifm_orgs: frozenset[int]) -> Select[str, int]:
     return (select(DisputeCase.stage, func.count())
             .where(DisputeCase.stage.in_([s.value for s in OPEN_STAGES]), _visibility(who, ifm_orgs))  # type: ignore[arg-type]
             .group_by(DisputeCase.stage))
