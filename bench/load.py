@@ -2,15 +2,20 @@
 actions, with 10,000 disputes and 10 years of service-level data loaded; SQLite, then PostgreSQL.
 
     .venv/bin/python bench/load.py [--clients 50] [--seconds 60] [--disputes 10000] [--years 10]
-                                   [--workers N] [--writer-every 5]
+                                   [--workers N] [--writer-every 5] [--think-ms 100]
+                                   [--writer-think-ms 1000] [--mix-only]
                                    [--backend sqlite|postgresql|both] [--database-url …]
 
 Steward runs as ``steward serve --workers N`` runs it (bench/_server.py; N defaults to the
 number of cores) with one extra route, ``GET /bench/ping``, a trivial endpoint in the same app:
 the bare framework's ceiling, measured in the same run with the same clients. Phases: ceiling
 (ping only), portal only (anonymous: answered by the public cache), the portal made by the app
-every time (a query string no request repeats), then the mix. Prints errors (must be none),
-p50/p99 latency and throughput per route, and the portal's throughput as a ratio of the ceiling.
+every time (a query string no request repeats), then the mix twice: for ``--seconds`` with every
+client asking again as soon as it has its answer (the server saturated), then for half as long
+with every client pausing between requests (readers ``--think-ms``, writers ``--writer-think-ms``
+between their actions, on average: the same fifty clients as people and scripts use it). Prints
+errors (must be none), p50/p99 latency and throughput per route, and the portal's throughput as a
+ratio of the ceiling.
 Goals (issue 9): p99 < 100 ms; portal ≥ 30% of the ceiling. Clients are asyncio tasks on
 loopback (bench/_http.py, one keep-alive connection each), each a bounded loop that stops at the
 phase's end.
@@ -27,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -157,6 +163,9 @@ def setup(disputes: int, years: int) -> dict[str, Any]:
 Result = dict[str, list[float]]
 
 
+_busy = [float("nan")]  # how busy the server processes were in the last phase that measured it
+
+
 def run_phase(base: str, clients: int, seconds: float, pick: Any,
               server: Any = None) -> tuple[Result, dict[str, int], float]:
     """``clients`` asyncio clients (one keep-alive connection each, bench/_http.py) loop until
@@ -168,6 +177,8 @@ def run_phase(base: str, clients: int, seconds: float, pick: Any,
         lat: Result = defaultdict(list)
         errors: dict[str, int] = defaultdict(int)
         stop = time.perf_counter() + seconds
+        if hasattr(pick, "stop"):  # a pausing client sleeps no further than the phase's end
+            pick.stop = stop
 
         async def client(i: int) -> None:
             conn = _http.Connection(host, int(port))
@@ -186,9 +197,8 @@ def run_phase(base: str, clients: int, seconds: float, pick: Any,
 
     cpu0 = _server.cpu_seconds(server) if server else 0.0
     result: tuple[Result, dict[str, int], float] = _http.run(run())
-    if server:
-        busy = (_server.cpu_seconds(server) - cpu0) / result[2] / (os.cpu_count() or 1)
-        print(f"    (server busy {busy:.0%} of the cores)")
+    if server:  # printed under the phase's table (report)
+        _busy[0] = (_server.cpu_seconds(server) - cpu0) / result[2] / (os.cpu_count() or 1)
     return result
 
 
@@ -205,36 +215,56 @@ async def timed(conn: _http.Connection, route: str, method: str, path: str, toke
     return (route, time.perf_counter() - t0, ok), r
 
 
-def mix(tokens: dict[str, list[str]], writer_every: int = 5) -> Any:
+def mix(tokens: dict[str, list[str]], writer_every: int = 5, think: float = 0.0, writer_think: float = 0.0) -> Any:
     """One client in ``writer_every`` (default five) a writer that lodges a dispute, has a DUG
     member ask for the IFM's response, and the IFM respond; the others read the portal (50%), the
-    DUG board (37.5%) or the ceiling (12.5%)."""
+    DUG board (37.5%) or the ceiling (12.5%). After each request a reader pauses for a time drawn
+    from an exponential distribution of mean ``think`` seconds, a writer ``writer_think`` (0: no
+    pause, every client asks again as soon as it has its answer)."""
+
+    async def pause(seconds: float) -> None:
+        if seconds > 0:
+            await asyncio.sleep(max(0.0, min(random.expovariate(1 / seconds), pick.stop - time.perf_counter())))  # type: ignore[attr-defined]
 
     async def pick(i: int, http: _http.Connection) -> list[tuple[str, float, bool]]:
-        if i % writer_every == 0:  # writer: lodge → request_response → submit_response
-            op = tokens["operator"][i % len(tokens["operator"])]
-            out, r = await timed(http, "lodge", "POST", "/api/v1/disputes", op, {
-                "title": f"Load {i}", "tlds": [f"tld{i % 40}"], "service_levels": ["NS change"],
-                "what_happened": "Slow.", "negotiation": "Ticket."}, expect=201)
-            results = [out]
-            if r is None or r.status_code != 201:
-                return results
-            case = r.json()
-            # member k belongs to operator k (of 8); i + 1 is never the complainant's (i), so
-            # the member is never recused
-            member = tokens["member"][(i + 1) % len(tokens["member"])]
-            out, r = await timed(http, "request_response", "POST",
-                                 f"/api/v1/disputes/{case['id']}/actions/request_response", member,
-                                 {"version": case["version"], "text": "Please respond."})
-            results.append(out)
-            if r is None or r.status_code != 200:
-                return results
-            out, _ = await timed(http, "submit_response", "POST",
-                                 f"/api/v1/disputes/{case['id']}/actions/submit_response",
-                                 tokens["ifm"][i % len(tokens["ifm"])],
-                                 {"version": r.json()["version"], "text": "Our response."})
-            results.append(out)
-            return results
+        if i % writer_every != 0:
+            out = await read(i, http)
+            await pause(think)
+            return out
+        out = []
+        async for result in write(i, http):
+            out.append(result)
+            await pause(writer_think)
+        return out
+
+    async def write(i: int, http: _http.Connection) -> AsyncIterator[tuple[str, float, bool]]:
+        """lodge → request_response → submit_response, each answer as it comes"""
+        op = tokens["operator"][i % len(tokens["operator"])]
+        out, r = await timed(http, "lodge", "POST", "/api/v1/disputes", op, {
+            "title": f"Load {i}", "tlds": [f"tld{i % 40}"], "service_levels": ["NS change"],
+            "what_happened": "Slow.", "negotiation": "Ticket."}, expect=201)
+        yield out
+        if r is None or r.status_code != 201:
+            return
+        case = r.json()
+        # member k belongs to operator k (of 8); i + 1 is never the complainant's (i), so
+        # the member is never recused
+        member = tokens["member"][(i + 1) % len(tokens["member"])]
+        out, r = await timed(http, "request_response", "POST",
+                             f"/api/v1/disputes/{case['id']}/actions/request_response", member,
+                             {"version": case["version"], "text": "Please respond."})
+        yield out
+        if r is None or r.status_code != 200:
+            return
+        out, _ = await timed(http, "submit_response", "POST",
+                             f"/api/v1/disputes/{case['id']}/actions/submit_response",
+                             tokens["ifm"][i % len(tokens["ifm"])],
+                             {"version": r.json()["version"], "text": "Our response."})
+        yield out
+
+    pick.stop = float("inf")  # type: ignore[attr-defined]  # run_phase sets the phase's end
+
+    async def read(i: int, http: _http.Connection) -> list[tuple[str, float, bool]]:
         roll = random.random()
         if roll < 0.5:
             return [(await timed(http, "portal", "GET", "/portal"))[0]]
@@ -276,6 +306,9 @@ def report(title: str, lat: Result, errors: dict[str, int], wall: float) -> dict
     everything = [x for v in lat.values() for x in v]
     print(f"    {'all':17} {total:7d} req {total / wall:8.1f}/s  p50 {_server.percentile(everything, 50) * 1000:7.1f} ms"
           f"  p99 {_server.percentile(everything, 99) * 1000:7.1f} ms  errors {sum(errors.values())}")
+    if _busy[0] == _busy[0]:  # not NaN
+        print(f"    (server processes busy {_busy[0]:.0%} of the cores)")
+        _busy[0] = float("nan")
     rates["all_p99"] = _server.percentile(everything, 99)
     rates["errors"] = sum(errors.values())
     return rates
@@ -331,30 +364,35 @@ def one_backend(url: str, args: argparse.Namespace, tmp: Path) -> dict[str, floa
         # warm-up, not measured: every server process opens its pools and makes each route once
         # (a process's first lodge compiles statements and templates for a few hundred ms)
         run_phase(base, args.clients, warm, mix(data["tokens"], args.writer_every))
-        if args.mix_only:
-            mixed = report(f"mix, {args.clients} clients, one in {args.writer_every} a writer",
-                           *run_phase(base, args.clients, args.seconds, mix(data["tokens"], args.writer_every), server))
-            print(f"  mix p99 {mixed['all_p99'] * 1000:.1f} ms")
-            return {"ratio": float("nan"), "p99": mixed["all_p99"], "errors": mixed["errors"]}
-        ceiling = report("ceiling (GET /bench/ping only)", *run_phase(base, args.clients, args.seconds / 4,
-                                                                      only("ping", "/bench/ping")))
-        portal = report("portal only (GET /portal)", *run_phase(base, args.clients, args.seconds / 4,
-                                                                only("portal", "/portal")))
-        miss = report("portal made every time (GET /portal?miss=N, past the cache)",
-                      *run_phase(base, args.clients, args.seconds / 4, uncached("portal_made", "/portal")))
-        mixed = report(f"mix, {args.clients} clients, one in {args.writer_every} a writer", *run_phase(base, args.clients, args.seconds,
-                                                                   mix(data["tokens"], args.writer_every), server))
+        if not args.mix_only:
+            ceiling = report("ceiling (GET /bench/ping only)", *run_phase(base, args.clients, args.seconds / 4,
+                                                                          only("ping", "/bench/ping")))
+            portal = report("portal only (GET /portal)", *run_phase(base, args.clients, args.seconds / 4,
+                                                                    only("portal", "/portal")))
+            miss = report("portal made every time (GET /portal?miss=N, past the cache)",
+                          *run_phase(base, args.clients, args.seconds / 4, uncached("portal_made", "/portal")))
+        mixed = report(f"mix, {args.clients} clients asking without pause, one in {args.writer_every} a writer",
+                       *run_phase(base, args.clients, args.seconds, mix(data["tokens"], args.writer_every), server))
+        paced = report(f"mix, {args.clients} clients pausing (readers {args.think_ms:g} ms, writers "
+                       f"{args.writer_think_ms:g} ms on average), one in {args.writer_every} a writer",
+                       *run_phase(base, args.clients, args.seconds / 2,
+                                  mix(data["tokens"], args.writer_every, args.think_ms / 1000,
+                                      args.writer_think_ms / 1000), server))
     finally:
         server.terminate()
         server.wait(timeout=30)
+    for title, result in (("mix without pause", mixed), ("mix, pausing", paced)):
+        p99 = result["all_p99"]
+        print(f"  {title}: p99 {p99 * 1000:.1f} ms (goal < 100 ms: {'met' if p99 < 0.1 else 'MISSED'}); "
+              f"errors {int(result['errors'])} (goal 0: {'met' if result['errors'] == 0 else 'MISSED'})")
+    errors = mixed["errors"] + paced["errors"]
+    if args.mix_only:
+        return {"ratio": float("nan"), "p99": mixed["all_p99"], "errors": errors}
     ratio = portal["portal"] / ceiling["ping"]
     print(f"  portal / ceiling: {ratio:.1%} (goal ≥ 30%: {'met' if ratio >= 0.30 else 'MISSED'})")
     print(f"  portal made every time / ceiling: {miss['portal_made'] / ceiling['ping']:.1%} (the cache's share: "
           f"{portal['portal'] / miss['portal_made']:.0f}×)")
-    p99 = mixed["all_p99"]
-    print(f"  mix p99 {p99 * 1000:.1f} ms (goal < 100 ms: {'met' if p99 < 0.1 else 'MISSED'}); "
-          f"errors {int(mixed['errors'])} (goal 0: {'met' if mixed['errors'] == 0 else 'MISSED'})")
-    return {"ratio": ratio, "p99": p99, "errors": mixed["errors"]}
+    return {"ratio": ratio, "p99": mixed["all_p99"], "errors": errors}
 
 
 def main() -> None:
@@ -367,9 +405,13 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--writer-every", type=int, default=5,
                         help="one client in this many is a writer in the mix (default 5: 10 of 50)")
+    parser.add_argument("--think-ms", type=float, default=100,
+                        help="the pausing mix: a reader's mean pause after each answer (default 100 ms)")
+    parser.add_argument("--writer-think-ms", type=float, default=1000,
+                        help="the pausing mix: a writer's mean pause between its actions (default 1000 ms)")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--database-url", default="", help="use this database instead (one backend)")
-    parser.add_argument("--mix-only", action="store_true", help="only the mix (for tuning; no ceiling, no ratio)")
+    parser.add_argument("--mix-only", action="store_true", help="only the two mixes (for tuning; no ceiling, no ratio)")
     args = parser.parse_args()
     os.environ.setdefault("STEWARD_ENVIRONMENT", "development")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
