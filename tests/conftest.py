@@ -21,7 +21,8 @@ os.environ.setdefault("STEWARD_SECRET_KEY", "test-secret")
 
 import pytest
 from pytest_postgresql import factories
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from steward import db as dbmod
@@ -34,6 +35,19 @@ SHARED = REPO.parent / "shared"
 SHARED_DATA = SHARED / "data"
 
 load_models()
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _safe_requests_never_write(conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+    """Safe requests (GET, HEAD) read through the read-only engine, which on PostgreSQL runs in
+    autocommit (``steward.db.engine_for``), so a write there would not be atomic: in every test,
+    a statement through it other than a read fails."""
+    head = statement.lstrip()[:6].upper()
+    if head.startswith(("SELECT", "WITH", "PRAGMA", "SHOW")):
+        return
+    if conn.engine is dbmod.get_engine(read_only=True):
+        raise AssertionError(f"a write through the read-only engine: {statement[:120]}")
+
 
 postgresql_proc = factories.postgresql_proc(executable=str(REPO / "scripts" / "pg_ctl"), port=None)
 

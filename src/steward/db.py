@@ -234,7 +234,7 @@ def make_engine(url: str, *, immediate: bool = True) -> Engine:
 
     ``immediate=False`` gives a SQLite engine whose transactions begin deferred: for read-only
     requests, which then never wait for (or hold) the write lock; WAL lets them read alongside a
-    writer. PostgreSQL ignores the flag.
+    writer. PostgreSQL ignores the flag (``engine_for`` gives read-only requests autocommit).
     """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -275,7 +275,11 @@ def _pool_size() -> dict[str, int]:
 @functools.cache
 def engine_for(url: str, immediate: bool = True) -> Engine:
     if not immediate and not url.startswith("sqlite"):
-        return engine_for(url)
+        # PostgreSQL: a read-only request's statements run in autocommit, on the same pool. At
+        # READ COMMITTED every statement reads its own snapshot anyway; BEGIN and COMMIT were two
+        # more round trips (a DUG board visit: six → four), each a wait for the database and for
+        # the GIL back.
+        return engine_for(url).execution_options(isolation_level="AUTOCOMMIT")
     return make_engine(url, immediate=immediate)
 
 

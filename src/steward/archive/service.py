@@ -136,13 +136,14 @@ class _MergedTiles:
         return {t: self._tiles[t] for t in ids if t in self._tiles}
 
 
-def append_leaves(session: Session, leaf_hashes: Sequence[bytes]) -> tuple[int, bytes]:
+def append_leaves(session: Session, leaf_hashes: Sequence[bytes], *, locked_size: int | None = None) -> tuple[int, bytes]:
     """Append leaf hashes to the tree; return the new size and root.
 
-    Costs one locked read of the head, one read of the open tiles and one upsert of the
-    tiles touched: O(log n) reads, whatever the size of the log.
+    Costs one locked read of the head (none when the caller holds it: ``locked_size``), one read
+    of the open tiles and one upsert of the tiles touched: O(log n) reads, whatever the size of
+    the log.
     """
-    size, _ = repository.lock_head(session)
+    size = repository.lock_head(session)[0] if locked_size is None else locked_size
     partial = repository.TileTable(session).get_tiles(partial_tiles(size))
     new_size, tiles = append_to_tiles(size, partial, leaf_hashes)
     repository.put_tiles(session, tiles)
@@ -191,7 +192,7 @@ def append_entries(session: Session, items: Sequence[NewEntry]) -> list[int]:
             }
         )
     repository.add_entries(session, rows)
-    append_leaves(session, hashes)
+    append_leaves(session, hashes, locked_size=size)
     return [row["seq"] for row in rows]
 
 

@@ -7,9 +7,9 @@ R-DUG-3 in SQL (the same rule as ``domain.relations``; a test checks they agree)
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -17,6 +17,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    event,
     exists,
     func,
     or_,
@@ -50,12 +51,37 @@ from steward.disputes.models import (
 )
 from steward.registry.models import Organisation
 
+T = TypeVar("T")
+
 _IFM_ORGS = select(Organisation.id).where(Organisation.kind == "ifm")  # built once: read by every case read
 
 
 def ifm_org_ids(session: Session) -> frozenset[int]:
     """Organisations of kind ``ifm`` (parties to every dispute, for recusal)."""
-    return frozenset(session.scalars(_IFM_ORGS))
+    return _remembered(session, "ifm_orgs", Organisation, lambda: frozenset(session.scalars(_IFM_ORGS)))
+
+
+# Facts an action reads several times (its visibility check, the parties it notifies, its answer:
+# the IFM's organisations ~5 times, a case's consents ~4 times) are read once per transaction.
+# Forgotten when a transaction ends — SQLAlchemy runs every flush as a subtransaction, so a
+# flush forgets them too — and while the session holds an unflushed change to what they are read
+# from (the query would have flushed it first).
+_MEMO = "steward.disputes.remembered"
+
+
+def _remembered(session: Session, key: object, source: type, read: Callable[[], T]) -> T:
+    memo: dict[object, Any] = session.info.setdefault(_MEMO, {})
+    if any(isinstance(o, source) for o in (*session.new, *session.dirty, *session.deleted)):
+        memo.clear()
+    elif key in memo:
+        return memo[key]  # type: ignore[no-any-return]
+    value = memo[key] = read()
+    return value
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, _transaction: Any) -> None:  # a transaction's or a flush's end
+    session.info.pop(_MEMO, None)
 
 
 def _disclosed() -> object:
@@ -246,7 +272,8 @@ _CONSENTING_PARTIES = select(DisputeDisclosureConsent.party).where(
 
 def parties_of(session: Session, case: DisputeCase, ifm_orgs: frozenset[int] | None = None) -> CaseParties:
     """The facts the domain's visibility rule needs."""
-    consents = set(session.scalars(_CONSENTING_PARTIES, {"case_id": case.id}))
+    consents = _remembered(session, ("consents", case.id), DisputeDisclosureConsent,
+                           lambda: frozenset(session.scalars(_CONSENTING_PARTIES, {"case_id": case.id})))
     return CaseParties(
         complainant_org_id=case.complainant_org_id,
         ifm_org_ids=ifm_org_ids(session) if ifm_orgs is None else ifm_orgs,

@@ -313,3 +313,50 @@ def test_several_worker_processes_never_send_a_dispute_notice_twice(world: World
     assert sorted(to for to, _ in overdue) == sorted(
         w.users[k].email for k in ("operator", "ifm", "member", "chair")
     )
+
+
+def _tags(s: Any, case_id: int) -> list[str]:
+    return list(s.scalars(select(AuditEvent.tag).where(
+        AuditEvent.subject_type == "dispute", AuditEvent.subject_id == str(case_id)).order_by(AuditEvent.id)))
+
+
+def test_disclosure_needs_both_parties_consent_then_opens_the_record_R_DSP_7(world: World) -> None:
+    case_id = lodge(world)
+    with session_scope() as s:
+        service.consent_to_disclosure(s, world.p(s, "ifm"), case_id, now=T0)
+    with session_scope() as s:
+        assert _tags(s, case_id)[-1] == "dispute:disclosure_consented"
+        with pytest.raises(NotFound):  # one consent discloses nothing
+            service.get_case(s, world.p(s, "other_operator"), case_id)
+    with session_scope() as s:
+        service.consent_to_disclosure(s, world.p(s, "operator"), case_id, now=T0)
+    with session_scope() as s:
+        assert _tags(s, case_id)[-1] == "dispute:disclosed"
+        row = service.get_case(s, world.p(s, "other_operator"), case_id)
+        assert service.parties(s, row).disclosed
+
+
+def test_both_consents_in_one_transaction_disclose_the_record_R_DSP_7(world: World) -> None:
+    """What a transaction read of the case's consents is read again once it records one (the
+    repository remembers a case's consents within a transaction)."""
+    case_id = lodge(world)
+    with session_scope() as s:
+        row = service.get_case(s, world.p(s, "operator"), case_id)
+        assert not service.parties(s, row).disclosed
+        service.consent_to_disclosure(s, world.p(s, "ifm"), case_id, now=T0)
+        assert not service.parties(s, row).disclosed
+        service.consent_to_disclosure(s, world.p(s, "operator"), case_id, now=T0)
+        assert service.parties(s, row).disclosed
+        assert _tags(s, case_id)[-2:] == ["dispute:disclosure_consented", "dispute:disclosed"]
+
+
+def test_an_ifm_organisation_created_in_the_transaction_counts_at_once(world: World, make: Any) -> None:
+    """The IFM's organisations, remembered within a transaction, are read again after a change."""
+    from steward.registry import service as registry
+
+    with session_scope() as s:
+        before = repository.ifm_org_ids(s)
+        assert repository.ifm_org_ids(s) == before
+        org = registry.create_organisation(s, None, name="Second IFM", kind="ifm")
+        s.flush()
+        assert repository.ifm_org_ids(s) == before | {org.id}
