@@ -9,9 +9,10 @@ from typing import Annotated
 
 from fastapi import Path, Query
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from steward.accounts.principal import Principal
-from steward.db import utcnow
+from steward.db import new_session, utcnow
 from steward.disputes import domain, repository, service
 from steward.disputes.models import DisputeCase
 from steward.disputes.schemas import (
@@ -48,7 +49,7 @@ def summary(db: DbSession, row: DisputeCase, now: datetime, names: dict[int, str
     )
 
 
-def case_out(db: DbSession, principal: Principal, row: DisputeCase) -> CaseOut:
+def case_out(db: Session, principal: Principal, row: DisputeCase) -> CaseOut:
     now = utcnow()
     facts = service.case_facts(db, principal, row, now)
     case = facts["case"]
@@ -132,7 +133,7 @@ def lodge(body: ComplaintIn, db: DbSession, principal: CurrentPrincipal) -> Case
     if principal.is_anonymous:
         raise Unauthenticated()
     row = service.open_case(db, principal, _form(body), negotiate_first=body.negotiate_first)
-    return case_out(db, principal, row)
+    return _answer(db, principal, row)
 
 
 @router.get("/findings", response_model=list[FindingOut])
@@ -163,14 +164,27 @@ def act(case_id: CaseId, action: str, body: ActionIn, db: DbSession, principal: 
         complaint=_form(body.complaint) if body.complaint else None, uploads=uploads,
     )
     row = service.act(db, principal, case_id, req)
-    return case_out(db, principal, row)
+    return _answer(db, principal, row)
 
 
 @router.post("/{case_id}/disclosure", response_model=CaseOut)
 def disclose(case_id: CaseId, db: DbSession, principal: CurrentPrincipal) -> CaseOut:
     """Record your party's consent to disclosure; with both parties' consent the case is public."""
     row = service.consent_to_disclosure(db, principal, case_id)
-    return case_out(db, principal, row)
+    return _answer(db, principal, row)
+
+
+def _answer(db: Session, principal: Principal, row: DisputeCase) -> CaseOut:
+    """A state change's answer, the whole case, built once the change has committed, from a
+    read-only session: the write locks (SQLite's; on PostgreSQL the reference number's and the
+    archive head's) are not held while the case, its people and file are read and its deadlines'
+    proofs laid out."""
+    case_id = row.id
+    db.commit()
+    with new_session(read_only=True) as reader:
+        committed = reader.get(DisputeCase, case_id)
+        assert committed is not None  # just committed; cases are never deleted (R-DSP-9)
+        return case_out(reader, principal, committed)
 
 
 @router.get("/{case_id}/attachments/{attachment_id}")
