@@ -179,12 +179,10 @@ def _answer(db: Session, principal: Principal, row: DisputeCase) -> CaseOut:
     read-only session: the write locks (SQLite's; on PostgreSQL the reference number's and the
     archive head's) are not held while the case, its people and file are read and its deadlines'
     proofs laid out."""
-    case_id = row.id
     db.commit()
     with new_session(read_only=True) as reader:
-        committed = reader.get(DisputeCase, case_id)
-        assert committed is not None  # just committed; cases are never deleted (R-DSP-9)
-        return case_out(reader, principal, committed)
+        # the row as committed (sessions keep their objects' values at commit), not read again
+        return case_out(reader, principal, reader.merge(row, load=False))
 
 
 @router.get("/{case_id}/attachments/{attachment_id}")

@@ -63,15 +63,16 @@ def ifm_org_ids(session: Session) -> frozenset[int]:
 
 # Facts an action reads several times (its visibility check, the parties it notifies, its answer:
 # the IFM's organisations ~5 times, a case's consents ~4 times) are read once per transaction.
-# Forgotten when a transaction ends — SQLAlchemy runs every flush as a subtransaction, so a
-# flush forgets them too — and while the session holds an unflushed change to what they are read
-# from (the query would have flushed it first).
+# Forgotten when the transaction ends, when a flush writes what they are read from, and while the
+# session holds such a change not yet flushed (the query would have flushed it first). Both are
+# only ever written through the ORM (``session.add``), which is what the flush sees.
 _MEMO = "steward.disputes.remembered"
+_SOURCES = (Organisation, DisputeDisclosureConsent)
 
 
 def _remembered(session: Session, key: object, source: type, read: Callable[[], T]) -> T:
     memo: dict[object, Any] = session.info.setdefault(_MEMO, {})
-    if any(isinstance(o, source) for o in (*session.new, *session.dirty, *session.deleted)):
+    if _touches(session, source):
         memo.clear()
     elif key in memo:
         return memo[key]  # type: ignore[no-any-return]
@@ -79,9 +80,26 @@ def _remembered(session: Session, key: object, source: type, read: Callable[[], 
     return value
 
 
+def _touches(session: Session, source: type | tuple[type, ...]) -> bool:
+    return any(isinstance(o, source) for o in (*session.new, *session.dirty, *session.deleted))
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_written(session: Session, _context: Any, _instances: Any) -> None:
+    if _MEMO in session.info and _touches(session, _SOURCES):
+        session.info.pop(_MEMO)
+
+
 @event.listens_for(Session, "after_transaction_end")
-def _forget(session: Session, _transaction: Any) -> None:  # a transaction's or a flush's end
+def _forget(session: Session, transaction: Any) -> None:
+    if transaction.parent is None or transaction.nested:  # the transaction or a savepoint, not a flush
+        session.info.pop(_MEMO, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, _previous: Any) -> None:
     session.info.pop(_MEMO, None)
+
 
 
 def _disclosed() -> object:

@@ -430,9 +430,9 @@ def act(
     decision = _require_dug_decision(db, action, row.id)
     if not repository.compare_and_set(db, row.id, expected, _columns(outcome.case)):
         raise Conflict(f"{row.reference} was changed by someone else at the same moment; reload and try again")
-    db.expire(row)
-    _sync_people(db, row.id, before, outcome.case, moment)
-    row = repository.case_for_update(db, row.id) or row
+    db.expire(row)  # read again below, once (touching the expired row would load it meanwhile)
+    _sync_people(db, case_id, before, outcome.case, moment)
+    row = repository.case_for_update(db, case_id) or row
     body = _complaint_text(outcome.case.complaint) if inp.complaint else req.text.strip()
     _after(db, principal, row, outcome, before.stage, body, req.uploads, moment, decision)
     return row

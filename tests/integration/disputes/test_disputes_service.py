@@ -360,3 +360,17 @@ def test_an_ifm_organisation_created_in_the_transaction_counts_at_once(world: Wo
         org = registry.create_organisation(s, None, name="Second IFM", kind="ifm")
         s.flush()
         assert repository.ifm_org_ids(s) == before | {org.id}
+
+
+def test_a_consent_rolled_back_with_its_savepoint_is_forgotten_R_DSP_7(world: World) -> None:
+    case_id = lodge(world)
+    with session_scope() as s:
+        row = service.get_case(s, world.p(s, "operator"), case_id)
+        service.consent_to_disclosure(s, world.p(s, "ifm"), case_id, now=T0)
+        savepoint = s.begin_nested()
+        service.consent_to_disclosure(s, world.p(s, "operator"), case_id, now=T0)
+        assert service.parties(s, row).disclosed
+        savepoint.rollback()
+        assert not service.parties(s, row).disclosed
+    with session_scope() as s:
+        assert _tags(s, case_id)[-1] == "dispute:disclosure_consented"
