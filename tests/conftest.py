@@ -7,6 +7,7 @@ throwaway PostgreSQL server that pytest-postgresql starts from the Debian binari
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -37,15 +38,22 @@ SHARED_DATA = SHARED / "data"
 load_models()
 
 
+_LEADING = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/|\()*", re.S)
+_READS = ("SELECT", "WITH", "PRAGMA", "SHOW", "EXPLAIN", "VALUES")
+_WRITES = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE|INTO)\b")
+
+
 @event.listens_for(Engine, "before_cursor_execute")
-def _safe_requests_never_write(conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+def _safe_requests_never_write(conn: Any, _cursor: Any, statement: str, _parameters: Any, context: Any,
+                               _executemany: bool) -> None:
     """Safe requests (GET, HEAD) read through the read-only engine, which on PostgreSQL runs in
     autocommit (``steward.db.engine_for``), so a write there would not be atomic: in every test,
     a statement through it other than a read fails."""
-    head = statement.lstrip()[:6].upper()
-    if head.startswith(("SELECT", "WITH", "PRAGMA", "SHOW")):
+    if not conn.get_execution_options().get("steward_read_only"):
         return
-    if conn.engine is dbmod.get_engine(read_only=True):
+    sql = _LEADING.sub("", statement, count=1).upper()
+    writes = context is not None and (context.isinsert or context.isupdate or context.isdelete)
+    if writes or not sql.startswith(_READS) or (sql.startswith("WITH") and _WRITES.search(sql)):
         raise AssertionError(f"a write through the read-only engine: {statement[:120]}")
 
 

@@ -279,8 +279,10 @@ def engine_for(url: str, immediate: bool = True) -> Engine:
         # READ COMMITTED every statement reads its own snapshot anyway; BEGIN and COMMIT were two
         # more round trips (a DUG board visit: six → four), each a wait for the database and for
         # the GIL back.
-        return engine_for(url).execution_options(isolation_level="AUTOCOMMIT")
-    return make_engine(url, immediate=immediate)
+        return engine_for(url).execution_options(isolation_level="AUTOCOMMIT", steward_read_only=True)
+    engine = make_engine(url, immediate=immediate)
+    # marked so that the tests can refuse any write through it (tests/conftest.py)
+    return engine if immediate else engine.execution_options(steward_read_only=True)
 
 
 def get_engine(*, read_only: bool = False) -> Engine:

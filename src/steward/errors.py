@@ -55,6 +55,13 @@ class Conflict(StewardError):
     title = "Conflict"
 
 
+class SavedButUnanswered(StewardError):
+    """The change was committed; only the answer describing it could not be made."""
+
+    status = 500
+    title = "Saved, but no answer"
+
+
 class TooManyRequests(StewardError):
     status = 429
     title = "Too many requests"

@@ -405,3 +405,21 @@ def test_an_idn_operator_lodges_naming_its_tld_in_unicode(client: Any, make: Any
                     headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 201, r.text
     assert r.json()["tlds"] == ["xn--p1ai"]
+
+
+def test_a_committed_change_whose_answer_fails_says_it_was_saved(client: Any, people: People,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answer to a state change is made after its commit (outside the write locks): should
+    making it fail, the client learns the change stands rather than retrying it blindly."""
+    from steward.disputes import api
+
+    def broken(*_args: Any) -> Any:
+        raise RuntimeError("answer failed")
+
+    monkeypatch.setattr(api, "case_out", broken)
+    r = client.post("/api/v1/disputes", json=COMPLAINT, headers=h(people, "operator"))
+    assert r.status_code == 500
+    assert "was saved" in r.json()["detail"] and "do not send the change again" in r.json()["detail"]
+    monkeypatch.undo()
+    cases = client.get("/api/v1/disputes", headers=h(people, "operator")).json()
+    assert [c["title"] for c in cases] == [COMPLAINT["title"]]  # lodged once, and it stands

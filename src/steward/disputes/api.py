@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from datetime import datetime
 from typing import Annotated
 
@@ -29,8 +30,10 @@ from steward.disputes.schemas import (
     RemedialActionOut,
     TimelineOut,
 )
-from steward.errors import Invalid, Unauthenticated
+from steward.errors import Invalid, SavedButUnanswered, Unauthenticated
 from steward.web import CurrentPrincipal, DbSession, Router
+
+log = logging.getLogger(__name__)
 
 router = Router(prefix="/api/v1/disputes", tags=["disputes"])
 
@@ -180,9 +183,15 @@ def _answer(db: Session, principal: Principal, row: DisputeCase) -> CaseOut:
     archive head's) are not held while the case, its people and file are read and its deadlines'
     proofs laid out."""
     db.commit()
-    with new_session(read_only=True) as reader:
-        # the row as committed (sessions keep their objects' values at commit), not read again
-        return case_out(reader, principal, reader.merge(row, load=False))
+    try:
+        with new_session(read_only=True) as reader:
+            # the row as committed (sessions keep their objects' values at commit), not read again
+            return case_out(reader, principal, reader.merge(row, load=False))
+    except Exception as exc:  # the change stands: say so, so that nobody sends it twice
+        log.exception("dispute %s: committed, but its answer failed", row.id)
+        raise SavedButUnanswered(
+            f"your change to {row.reference} was saved, but the answer describing it could not be made; "
+            f"GET /api/v1/disputes/{row.id} shows the case (do not send the change again)") from exc
 
 
 @router.get("/{case_id}/attachments/{attachment_id}")
