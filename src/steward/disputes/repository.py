@@ -101,7 +101,6 @@ def _forget_rolled_back(session: Session, _previous: Any) -> None:
     session.info.pop(_MEMO, None)
 
 
-
 def _disclosed() -> object:
     both = (
         select(func.count(DisputeDisclosureConsent.id))
@@ -168,6 +167,10 @@ def _readable_case_statement(who: tuple[frozenset[str], int | None, int | None],
         _visibility(who, ifm_orgs), DisputeCase.id == bindparam("case_id"))  # type: ignore[arg-type]
 
 
+# most urgent first: soonest next deadline (overdue ones before all), then no running deadline, newest first
+_URGENCY = (DisputeCase.next_due_at.is_(None), DisputeCase.next_due_at, DisputeCase.id.desc())
+
+
 def readable_cases(
     session: Session,
     principal: Principal,
@@ -190,11 +193,8 @@ def readable_cases(
                 func.lower(DisputeCase.reference).like(like),
             )
         )
-    stmt = stmt.order_by(DisputeCase.next_due_at.is_(None), DisputeCase.next_due_at, DisputeCase.id.desc())
+    stmt = stmt.order_by(*_URGENCY)
     return list(session.scalars(stmt.limit(limit)))
-
-
-_URGENCY = (DisputeCase.next_due_at.is_(None), DisputeCase.next_due_at, DisputeCase.id.desc())
 
 
 def _urgency(row: Row[Any]) -> tuple[bool, Any, int]:
