@@ -7,13 +7,14 @@ import functools
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, exc
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -261,7 +262,40 @@ def make_engine(url: str, *, immediate: bool = True) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, **_pool_size())
+    engine = create_engine(url, **_pool_size())
+    _ping_after_idle(engine)
+    return engine
+
+
+# A pooled PostgreSQL connection unused for this long is tested before use.
+PING_AFTER_IDLE_S = 5.0
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Test a pooled connection that sat idle before handing it out, as ``pool_pre_ping`` does, but
+    only after ``PING_AFTER_IDLE_S``. pool_pre_ping pinged at every checkout: one more round trip
+    per request (a DUG board visit: four → five), while a connection in steady use has just
+    proved itself. A dead idle connection (the database restarted, a failover, a firewall's idle
+    timeout) is replaced, with every pooled connection older than it; a connection that dies
+    within the idle window fails its first statement and SQLAlchemy then invalidates the pool the
+    same way (that one request answers 500)."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_S:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as err:
+            if dialect.is_disconnect(err, dbapi_connection, None):
+                raise exc.InvalidatePoolError("a pooled connection was dead after idling") from err
+            raise
 
 
 def _pool_size() -> dict[str, int]:

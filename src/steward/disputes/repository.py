@@ -118,9 +118,9 @@ def _participant(user_id: int, role: str) -> object:
     )
 
 
-def visibility_clause(principal: Principal, ifm_orgs: frozenset[int]) -> object:
+def visibility_clause(principal: Principal) -> object:
     """SQL for "this principal may see the case" (R-DSP-7, R-DUG-3)."""
-    return _visibility(_who(principal), ifm_orgs)
+    return _visibility(_who(principal))
 
 
 def _who(principal: Principal) -> tuple[frozenset[str], int | None, int | None]:
@@ -128,17 +128,22 @@ def _who(principal: Principal) -> tuple[frozenset[str], int | None, int | None]:
     return frozenset(r.value for r in principal.roles), principal.organisation_id, principal.user_id
 
 
-def _visibility(who: tuple[frozenset[str], int | None, int | None], ifm_orgs: frozenset[int]) -> object:
+def _visibility(who: tuple[frozenset[str], int | None, int | None]) -> object:
     roles, org, uid = who
     clauses: list[object] = []
     if "operator_staff" in roles and org is not None:
         clauses.append(DisputeCase.complainant_org_id == org)
     if "ifm_staff" in roles:
         clauses.append(true())
-    if roles & DUG_ROLES and (org is None or org not in ifm_orgs):
+    if roles & DUG_ROLES:
         dug: ColumnElement[bool] = DisputeCase.lodged_at.is_not(None)
         if org is not None:
-            dug = and_(dug, DisputeCase.complainant_org_id != org)
+            # a DUG member of the complainant or of the IFM (a party to every dispute) is recused;
+            # the IFM's side asked of the database in the statement itself (one lookup, run once;
+            # never correlated with the complainant's organisation the board joins) rather than by
+            # a query of its own before it
+            ifm_side = exists().where(Organisation.id == org, Organisation.kind == "ifm").correlate(None)
+            dug = and_(dug, DisputeCase.complainant_org_id != org, ~ifm_side)
         clauses.append(dug)
     if uid is not None and "mediator" in roles:
         clauses.append(_participant(uid, CaseRole.MEDIATOR.value))
@@ -150,21 +155,20 @@ def _visibility(who: tuple[frozenset[str], int | None, int | None], ifm_orgs: fr
 
 def readable_statement(session: Session, principal: Principal) -> Select[DisputeCase]:
     """The one statement every person-facing read of cases starts from."""
-    return select(DisputeCase).where(visibility_clause(principal, ifm_org_ids(session)))  # type: ignore[arg-type]
+    return select(DisputeCase).where(visibility_clause(principal))  # type: ignore[arg-type]
 
 
 def readable_case(session: Session, principal: Principal, case_id: int) -> DisputeCase | None:
     """A case the principal may see, or None (callers answer 404)."""
-    return session.scalar(_readable_case_statement(_who(principal), ifm_org_ids(session)), {"case_id": case_id})
+    return session.scalar(_readable_case_statement(_who(principal)), {"case_id": case_id})
 
 
 @functools.lru_cache(maxsize=256)
-def _readable_case_statement(who: tuple[frozenset[str], int | None, int | None],
-                             ifm_orgs: frozenset[int]) -> Select[DisputeCase]:
+def _readable_case_statement(who: tuple[frozenset[str], int | None, int | None]) -> Select[DisputeCase]:
     # every action and case page reads its case through this: one statement per kind of viewer,
     # kept (see _board_statement)
     return select(DisputeCase).where(
-        _visibility(who, ifm_orgs), DisputeCase.id == bindparam("case_id"))  # type: ignore[arg-type]
+        _visibility(who), DisputeCase.id == bindparam("case_id"))  # type: ignore[arg-type]
 
 
 # most urgent first: soonest next deadline (overdue ones before all), then no running deadline, newest first
@@ -213,10 +217,10 @@ def board_cases(session: Session, principal: Principal, per_stage: int) -> tuple
     next_due_at, id) rather than every open case: per stage, its first ``per_stage`` cases with a
     deadline and its newest ``per_stage`` without one; and the count of each stage's cases.
     """
-    who, ifm_orgs = _who(principal), ifm_org_ids(session)
-    counts = {stage: int(n) for stage, n in session.execute(_board_counts_statement(who, ifm_orgs))}
+    who = _who(principal)
+    counts = {stage: int(n) for stage, n in session.execute(_board_counts_statement(who))}
     kept: dict[str, list[Row[Any]]] = {}
-    for row in sorted(session.execute(_board_statement(who, ifm_orgs, per_stage)), key=_urgency):
+    for row in sorted(session.execute(_board_statement(who, per_stage)), key=_urgency):
         stage = kept.setdefault(row.stage, [])
         if len(stage) < per_stage:
             stage.append(row)
@@ -226,9 +230,8 @@ def board_cases(session: Session, principal: Principal, per_stage: int) -> tuple
 # The board's statements are built once per kind of viewer and kept: a reused statement object
 # keeps its cache key and compiled form (building and keying one took longer than running it).
 @functools.lru_cache(maxsize=256)
-def _board_statement(who: tuple[frozenset[str], int | None, int | None], ifm_orgs: frozenset[int],
-                     per_stage: int) -> Any:
-    readable = _visibility(who, ifm_orgs)
+def _board_statement(who: tuple[frozenset[str], int | None, int | None], per_stage: int) -> Any:
+    readable = _visibility(who)
     parts = []
     for stage in sorted(s.value for s in OPEN_STAGES):
         base = (select(*_BOARD_COLUMNS, Organisation.name.label("complainant"))
@@ -243,10 +246,9 @@ def _board_statement(who: tuple[frozenset[str], int | None, int | None], ifm_org
 
 
 @functools.lru_cache(maxsize=256)
-def _board_counts_statement(who: tuple[frozenset[str], int | None, int | None],
-                            ifm_orgs: frozenset[int]) -> Select[str, int]:
+def _board_counts_statement(who: tuple[frozenset[str], int | None, int | None]) -> Select[str, int]:
     return (select(DisputeCase.stage, func.count())
-            .where(DisputeCase.stage.in_([s.value for s in OPEN_STAGES]), _visibility(who, ifm_orgs))  # type: ignore[arg-type]
+            .where(DisputeCase.stage.in_([s.value for s in OPEN_STAGES]), _visibility(who))  # type: ignore[arg-type]
             .group_by(DisputeCase.stage))
 
 

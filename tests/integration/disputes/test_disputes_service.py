@@ -179,9 +179,13 @@ def test_sql_visibility_matches_the_domain_rule_for_every_role(world: World) -> 
         parties = repository.parties_of(s, row)
         for who in w.users:
             principal = w.p(s, who)
-            in_sql = repository.readable_case(s, principal, cid) is not None
             in_domain = domain.can_see(service.viewer_of(principal), parties)
-            assert in_sql == in_domain, who
+            # every read of cases: one case, a list, the DUG board (rows and counts)
+            assert (repository.readable_case(s, principal, cid) is not None) == in_domain, who
+            assert (cid in {c.id for c in repository.readable_cases(s, principal)}) == in_domain, who
+            rows, counts = repository.board_cases(s, principal, 10)
+            assert (cid in {r.id for r in rows}) == in_domain, who
+            assert sum(counts.values()) == int(in_domain), who
         seen = {who for who in w.users if repository.readable_case(s, w.p(s, who), cid)}
         assert seen == {"operator", "ifm", "member", "chair"}
         with pytest.raises(NotFound):
