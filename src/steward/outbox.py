@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from sqlalchemy import Integer, String, Text, bindparam, insert, or_, select, update
+from sqlalchemy import Integer, String, Text, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from steward.config import Settings
@@ -68,28 +69,33 @@ def enqueue_email(
     return message
 
 
-# built once: every stage change of a dispute queues its notices through these
-_KNOWN_KEYS = select(OutboxEmail.key).where(OutboxEmail.key.in_(bindparam("keys", expanding=True)))
-_QUEUE = insert(OutboxEmail.__table__)  # type: ignore[arg-type]  # a Table: Core rows, not the ORM's bulk path
+# built once: every stage change of a dispute queues its notices through these. A key already
+# queued is skipped by the database itself (ON CONFLICT DO NOTHING on the key's unique index),
+# not looked up first: one round trip, and a notice queued meanwhile by a concurrent transaction
+# is skipped rather than failing this one on the constraint.
+_QUEUE = {
+    name: dialect.insert(OutboxEmail.__table__)  # a Table: Core rows, not the ORM bulk path
+    .on_conflict_do_nothing(index_elements=["key"])
+    .returning(OutboxEmail.__table__.c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 
 def enqueue_emails(session: Session, messages: Sequence[tuple[str, str, str, str]]) -> int:
     """Queue (to, subject, text, key) messages in one statement, each key at most once; returns
     how many were queued (a stage change notifies every member who may see the case)."""
-    keys = [key for _to, _subject, _text, key in messages]
-    known = set(session.scalars(_KNOWN_KEYS, {"keys": keys})) if keys else set()
     now = utcnow()
-    rows = []
+    rows, keys = [], set()
     for to, subject, text, key in messages:
-        if key in known:
+        if key in keys:
             continue
-        known.add(key)
+        keys.add(key)
         rows.append({"key": key, "to_address": to, "subject": subject, "text": text, "html": None,
                      "message_id": make_msgid(domain="steward.invalid"), "status": "queued",
                      "created_at": now, "next_attempt_at": now})
-    if rows:
-        session.execute(_QUEUE, rows)
-    return len(rows)
+    if not rows:
+        return 0
+    return len(session.execute(_QUEUE[session.get_bind().dialect.name], rows).all())
 
 
 def worker_id() -> str:

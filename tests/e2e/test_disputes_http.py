@@ -91,7 +91,9 @@ COMPLAINT = {
 def lodge(client: Any, p: People, **changes: Any) -> dict[str, Any]:
     r = client.post("/api/v1/disputes", json={**COMPLAINT, **changes}, headers=h(p, "operator"))
     assert r.status_code == 201, r.text
-    return r.json()
+    case: dict[str, Any] = r.json()
+    assert case == ok(client.get(f"/api/v1/disputes/{case['id']}", headers=h(p, "operator")))
+    return case
 
 
 def act(client: Any, p: People, who: str, case: dict[str, Any], action: str, **body: Any) -> Any:
@@ -104,12 +106,20 @@ def ok(r: Any) -> dict[str, Any]:
     return r.json()  # type: ignore[no-any-return]
 
 
+def step(client: Any, p: People, who: str, case: dict[str, Any], action: str, **body: Any) -> dict[str, Any]:
+    """An action whose answer is the case exactly as anyone then reads it back (the answer is made
+    from the values the action wrote, not read again)."""
+    answer = ok(act(client, p, who, case, action, **body))
+    assert answer == ok(client.get(f"/api/v1/disputes/{case['id']}", headers=h(p, who))), action
+    return answer
+
+
 def test_whole_ladder_through_the_api(client: Any, people: People) -> None:
     p = people
     case = lodge(client, p)
     assert case["stage"] == "lodged"
     assert case["documents"][0]["kind"] == "complaint"
-    case = ok(act(client, p, "member", case, "request_response"))
+    case = step(client, p, "member", case, "request_response")
     assert case["stage"] == "response_requested"
     (deadline,) = [d for d in case["deadlines"] if d["kind"] == "response"]
     assert deadline["working_days"] == 10 and deadline["calendar"] == "US-CA"
@@ -128,27 +138,27 @@ def test_whole_ladder_through_the_api(client: Any, people: People) -> None:
     decide("instruct_ifm", case["id"])
     decide("engage_mediator", case["id"])
     decide("engage_iap", case["id"])
-    case = ok(act(client, p, "chair", case, "issue_instruction", text="Publish within 24 h."))
-    case = ok(act(client, p, "chair", case, "engage_mediator", mediator_ids=[p.mediator.id]))
+    case = step(client, p, "chair", case, "issue_instruction", text="Publish within 24 h.")
+    case = step(client, p, "chair", case, "engage_mediator", mediator_ids=[p.mediator.id])
     assert "DUG decision #" in case["timeline"][-1]["note"]
     assert case["stage"] == "mediation" and case["mediators"][0]["id"] == p.mediator.id
-    case = ok(act(client, p, "member", case, "file_dug_report", text="Our facilitation: ..."))
-    case = ok(act(client, p, "ifm", case, "file_ifm_report", text="The IFM's view: ..."))
+    case = step(client, p, "member", case, "file_dug_report", text="Our facilitation: ...")
+    case = step(client, p, "ifm", case, "file_ifm_report", text="The IFM's view: ...")
     refused = act(client, p, "mediator", case, "engage_iap", panelist_ids=[p.panelist.id])
     assert refused.status_code in (403, 409)
-    case = ok(act(client, p, "mediator", case, "declare_mediation_failed", text="No agreement."))
+    case = step(client, p, "mediator", case, "declare_mediation_failed", text="No agreement.")
     no_consent = act(client, p, "chair", case, "engage_iap", panelist_ids=[p.panelist.id])
     assert no_consent.status_code == 409
     assert "R-DSP-5" in no_consent.json()["detail"]
-    case = ok(act(client, p, "operator", case, "agree_to_be_bound", text="We agree to be bound."))
-    case = ok(act(client, p, "chair", case, "engage_iap", panelist_ids=[p.panelist.id]))
+    case = step(client, p, "operator", case, "agree_to_be_bound", text="We agree to be bound.")
+    case = step(client, p, "chair", case, "engage_iap", panelist_ids=[p.panelist.id])
     assert case["stage"] == "iap"
     panel_view = ok(client.get(f"/api/v1/disputes/{case['id']}", headers=h(p, "panelist")))
     kinds = [d["kind"] for d in panel_view["documents"]]
     assert {"complaint", "ifm_response", "dug_report", "ifm_report", "mediation_outcome"} <= set(kinds)
-    case = ok(act(client, p, "panelist", case, "find_breach_remediable", text="Breach; remediable."))
+    case = step(client, p, "panelist", case, "find_breach_remediable", text="Breach; remediable.")
     assert case["stage"] == "remedy_pending" and case["remedy_due"]
-    case = ok(act(client, p, "chair", case, "confirm_remedy"))
+    case = step(client, p, "chair", case, "confirm_remedy")
     assert case["stage"] == "remedied" and case["archived"]
     findings = client.get("/api/v1/disputes/findings").json()
     assert findings[0]["operator"] == "Example Registry"

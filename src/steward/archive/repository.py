@@ -68,9 +68,11 @@ def lock_head(session: Session) -> tuple[int, bytes]:
     start with ``BEGIN IMMEDIATE`` and so hold the write lock.
     """
     stmts = _append_statements(session)
-    session.execute(stmts.create_head, {"now": utcnow()})
-    size, root = session.execute(stmts.lock_head).one()
-    return int(size), bytes(root)
+    row = session.execute(stmts.lock_head).first()
+    if row is None:  # the log's first append: make the head (once, whoever else is making it)
+        session.execute(stmts.create_head, {"now": utcnow()})
+        row = session.execute(stmts.lock_head).one()
+    return int(row[0]), bytes(row[1])
 
 
 def head(session: Session) -> tuple[int, bytes]:

@@ -28,6 +28,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import BindParameter
 
 from steward.accounts.models import User, UserRole
@@ -283,6 +284,14 @@ def compare_and_set(
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0)) == 1
+
+
+def now_holds(row: DisputeCase, values: dict[str, object], version: int) -> None:
+    """Set on ``row`` what :func:`compare_and_set` just wrote to it, as loaded values (nothing
+    pending, nothing to read again). The row has no column the database sets on update."""
+    for key, value in values.items():
+        set_committed_value(row, key, value)
+    set_committed_value(row, "version", version)
 
 
 # built once (read on every action and case page; see _board_statement)

@@ -47,7 +47,6 @@ from steward.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticat
 from steward.events import record_event, record_publication
 from steward.outbox import enqueue_emails
 from steward.registry import repository as registry_repo
-from steward.registry.models import Organisation
 from steward.workdays.domain import CalendarError, Deadline, WorkdayCalendar
 
 MAX_ID = 2**31 - 1
@@ -190,7 +189,7 @@ def _columns(case: Case) -> dict[str, object]:
     """Column values of the case row for a domain case (people and actions are separate rows)."""
     c = case.complaint
     refusal = case.refusal
-    return {
+    values: dict[str, object] = {
         "stage": case.stage.value,
         "subject": c.subject.value if c else Subject.SERVICE_LEVEL.value,
         "tlds": list(c.tlds) if c else [],
@@ -218,6 +217,9 @@ def _columns(case: Case) -> dict[str, object]:
         "refusal_rule": refusal.rule if refusal else None,
         "withdrawal_reason": case.withdrawal_reason,
     }
+    # instants in UTC, as the row gives them back when read (a deadline is computed in its
+    # calendar's zone): the answer to an action is made from these values, not read again
+    return {k: v.astimezone(UTC) if isinstance(v, datetime) else v for k, v in values.items()}
 
 
 def _domain_errors(exc: domain.DisputeError) -> Exception:
@@ -337,7 +339,8 @@ def open_case(
     """Open direct negotiation, or lodge a complaint with the DUG (refused at once under R-DSP-1)."""
     principal.require(Permission.DISPUTE_LODGE)
     org_id = principal.organisation_id
-    if org_id is None or db.get(Organisation, org_id) is None:
+    # the principal was read with its organisation's name, in this transaction: no name, no organisation
+    if org_id is None or principal.user is None or principal.user.organisation_name is None:
         raise Forbidden("only staff of a registry operator can open a dispute")
     title = form.title.strip()
     if not title:
@@ -360,6 +363,8 @@ def open_case(
         opened_by_id=principal.user_id,
         opened_at=moment,
         version=1,
+        participants=[],  # a new case has none: known, not loaded (a SELECT each otherwise)
+        remedial_actions=[],
         **values,
     )
     db.add(row)
@@ -428,11 +433,15 @@ def act(
     before = to_domain(row)
     outcome = _apply(before, action, actor_of(principal, facts), inp)
     decision = _require_dug_decision(db, action, row.id)
-    if not repository.compare_and_set(db, row.id, expected, _columns(outcome.case)):
+    values = _columns(outcome.case)
+    if not repository.compare_and_set(db, row.id, expected, values):
         raise Conflict(f"{row.reference} was changed by someone else at the same moment; reload and try again")
-    db.expire(row)  # read again below, once (touching the expired row would load it meanwhile)
-    _sync_people(db, case_id, before, outcome.case, moment)
-    row = repository.case_for_update(db, case_id) or row
+    if _people_changed(before, outcome.case):
+        db.expire(row)  # read again below, once (touching the expired row would load it meanwhile)
+        _sync_people(db, case_id, before, outcome.case, moment)
+        row = repository.case_for_update(db, case_id) or row
+    else:  # the row is now what the UPDATE wrote: not read again (the case and its people: 3 statements)
+        repository.now_holds(row, values, expected + 1)
     body = _complaint_text(outcome.case.complaint) if inp.complaint else req.text.strip()
     _after(db, principal, row, outcome, before.stage, body, req.uploads, moment, decision)
     return row
@@ -474,6 +483,13 @@ def _engaged_ids(db: Session, action: Action, req: ActionRequest) -> frozenset[i
     if missing:
         raise Invalid(f"no such user: {sorted(missing)}", field=fld)
     return frozenset(ids)
+
+
+def _people_changed(before: Case, after: Case) -> bool:
+    """Whether an action engaged mediators or panelists or changed the remedial actions (rows of
+    their own, which :func:`_sync_people` writes)."""
+    return (after.mediator_ids != before.mediator_ids or after.panelist_ids != before.panelist_ids
+            or after.remedial_actions != before.remedial_actions)
 
 
 def _sync_people(db: Session, case_id: int, before: Case, after: Case, now: datetime) -> None:

@@ -10,7 +10,7 @@ from steward import worker
 from steward.config import get_settings
 from steward.contexts import PeriodicTask
 from steward.db import new_session, session_scope, utcnow
-from steward.outbox import OutboxEmail, enqueue_email
+from steward.outbox import OutboxEmail, enqueue_email, enqueue_emails
 
 
 def test_queued_email_is_sent_once_even_with_several_workers(db_url, smtp_server):
@@ -41,6 +41,17 @@ def test_queued_email_is_sent_once_even_with_several_workers(db_url, smtp_server
 def test_same_key_is_queued_once(session):
     assert enqueue_email(session, "a@example.org", "S", "B", key="k1") is not None
     assert enqueue_email(session, "a@example.org", "S", "B", key="k1") is None
+
+
+def test_a_batch_queues_each_key_once_and_says_how_many_it_queued(session):
+    assert enqueue_email(session, "a@example.org", "S", "B", key="k1") is not None
+    batch = [("a@example.org", "S", "B", "k1"), ("b@example.org", "S", "B", "k2"),
+             ("b@example.org", "S", "B", "k2"), ("c@example.org", "S", "B", "k3")]
+    assert enqueue_emails(session, batch) == 2  # k1 was already queued, k2 is in the batch twice
+    assert enqueue_emails(session, batch) == 0
+    assert enqueue_emails(session, []) == 0
+    rows = session.scalars(select(OutboxEmail.to_address).order_by(OutboxEmail.key)).all()
+    assert rows == ["a@example.org", "b@example.org", "c@example.org"]
 
 
 def test_smtp_failure_keeps_the_message_queued_for_retry(db_url, monkeypatch):
