@@ -182,9 +182,11 @@ def _answer(db: Session, principal: Principal, row: DisputeCase) -> CaseOut:
     read-only session: the write locks (SQLite's; on PostgreSQL the reference number's and the
     archive head's) are not held while the case, its people and file are read and its deadlines'
     proofs laid out."""
+    read = repository.facts_read(db)  # the IFM's organisations, the case's consents: not read again
     db.commit()
     try:
         with new_session(read_only=True) as reader:
+            repository.assume_facts(reader, read)
             # the row as committed (sessions keep their objects' values at commit), not read again
             return case_out(reader, principal, reader.merge(row, load=False))
     except Exception as exc:  # the change stands: say so, so that nobody sends it twice

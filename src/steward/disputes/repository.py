@@ -27,7 +27,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import BindParameter
 
@@ -60,6 +60,17 @@ _IFM_ORGS = select(Organisation.id).where(Organisation.kind == "ifm")  # built o
 def ifm_org_ids(session: Session) -> frozenset[int]:
     """Organisations of kind ``ifm`` (parties to every dispute, for recusal)."""
     return _remembered(session, "ifm_orgs", Organisation, lambda: frozenset(session.scalars(_IFM_ORGS)))
+
+
+def facts_read(session: Session) -> dict[object, Any]:
+    """What this transaction has read of the facts kept below (forgotten at its end)."""
+    return dict(session.info.get(_MEMO, {}))
+
+
+def assume_facts(session: Session, facts: dict[object, Any]) -> None:
+    """Take facts as another transaction of this request read them: an action's answer, made just
+    after the action committed, describes the case as the action left it."""
+    session.info.setdefault(_MEMO, {}).update(facts)
 
 
 # Facts an action reads several times (its visibility check, the parties it notifies, its answer:
@@ -161,15 +172,18 @@ def readable_statement(session: Session, principal: Principal) -> Select[Dispute
 
 def readable_case(session: Session, principal: Principal, case_id: int) -> DisputeCase | None:
     """A case the principal may see, or None (callers answer 404)."""
-    return session.scalar(_readable_case_statement(_who(principal)), {"case_id": case_id})
+    result = session.execute(_readable_case_statement(_who(principal)), {"case_id": case_id})
+    return result.unique().scalar_one_or_none()
 
 
 @functools.lru_cache(maxsize=256)
 def _readable_case_statement(who: tuple[frozenset[str], int | None, int | None]) -> Select[DisputeCase]:
     # every action and case page reads its case through this: one statement per kind of viewer,
     # kept (see _board_statement)
+    # its people and remedial actions (a few rows) joined in: one statement, not three
     return select(DisputeCase).where(
-        _visibility(who), DisputeCase.id == bindparam("case_id"))  # type: ignore[arg-type]
+        _visibility(who), DisputeCase.id == bindparam("case_id"),  # type: ignore[arg-type]
+    ).options(joinedload(DisputeCase.participants), joinedload(DisputeCase.remedial_actions))
 
 
 # most urgent first: soonest next deadline (overdue ones before all), then no running deadline, newest first
@@ -294,15 +308,9 @@ def now_holds(row: DisputeCase, values: dict[str, object], version: int) -> None
     set_committed_value(row, "version", version)
 
 
-# built once (read on every action and case page; see _board_statement)
-_CONSENTING_PARTIES = select(DisputeDisclosureConsent.party).where(
-    DisputeDisclosureConsent.case_id == bindparam("case_id"))
-
-
 def parties_of(session: Session, case: DisputeCase, ifm_orgs: frozenset[int] | None = None) -> CaseParties:
     """The facts the domain's visibility rule needs."""
-    consents = _remembered(session, ("consents", case.id), DisputeDisclosureConsent,
-                           lambda: frozenset(session.scalars(_CONSENTING_PARTIES, {"case_id": case.id})))
+    consents = {c.party for c in consents_of(session, case.id)}
     return CaseParties(
         complainant_org_id=case.complainant_org_id,
         ifm_org_ids=ifm_org_ids(session) if ifm_orgs is None else ifm_orgs,
@@ -325,7 +333,9 @@ _ORGANISATION_NAMES = select(Organisation.id, Organisation.name).where(
 
 
 def consents_of(session: Session, case_id: int) -> list[DisputeDisclosureConsent]:
-    return list(session.scalars(_CONSENTS, {"case_id": case_id}))
+    """A case's consents to disclosure (R-DSP-7), read once per transaction (see _remembered)."""
+    return list(_remembered(session, ("consents", case_id), DisputeDisclosureConsent,
+                            lambda: tuple(session.scalars(_CONSENTS, {"case_id": case_id}))))
 
 
 def documents_of(session: Session, case_id: int) -> list[DisputeDocument]:
