@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -35,8 +37,9 @@ _generation = [0]
 
 
 def write_generation() -> int:
-    """A number that changes whenever a write transaction of this process has committed: a
-    response made under an earlier number may be out of date (steward.middleware.PublicCache)."""
+    """A number that changes whenever a transaction of this process that may change a public page
+    has committed: a response made under an earlier number may be out of date
+    (steward.middleware.PublicCache)."""
     return _generation[0]
 
 
@@ -44,26 +47,66 @@ def _bump_generation() -> None:
     _generation[0] += 1
 
 
-@event.listens_for(Session, "after_flush")
-def _session_wrote(session: Session, _context: Any) -> None:
-    session.info["wrote"] = True
+# Tables no public page reads (steward.middleware.PublicCache's pages; tests/e2e/test_public_cache.py
+# checks it): a transaction that writes only these leaves this process's kept public pages as they
+# are. Every dispute action writes nothing else (its case, file, audit event, archive entry, mail),
+# and each used to send the next visitor of the portal into the application. archive_entry is read
+# by the portal only for a publication's position, and is written in the publication's transaction.
+PRIVATE_TABLES = frozenset({
+    "dispute_case", "dispute_document", "dispute_attachment", "dispute_timeline", "dispute_participant",
+    "dispute_remedial_action", "dispute_disclosure_consent", "audit_event", "archive_entry", "archive_tile",
+    "archive_head", "outbox_email", "account_session", "account_login_failure", "account_api_token",
+    "worker_task",
+})
+_WRITE = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
+_NOT_WRITES = ("SELECT", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA", "SET ", "SHOW")
 
 
-@event.listens_for(Session, "do_orm_execute")
-def _session_executes(state: Any) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
-        state.session.info["wrote"] = True
+def changes_public_pages(statement: str) -> bool:
+    """Whether a statement may change what a public page shows: a write to any table but the
+    PRIVATE_TABLES. A statement it cannot read (WITH …, DDL, anything unusual) counts."""
+    match = _WRITE.match(statement)
+    if match is not None:
+        return match.group(1).lower() not in PRIVATE_TABLES
+    return not statement.lstrip()[:9].upper().startswith(_NOT_WRITES)
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _note_public_write(_conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+    # on the driver's connection, which SQLite's commit (_QueuedConnection) and a session's see
+    if changes_public_pages(statement):
+        with contextlib.suppress(AttributeError):  # a connection that takes no mark counts as written
+            cursor.connection.steward_public_write = True
+
+
+def _took_public_write(dbapi_connection: Any) -> bool:
+    wrote = bool(getattr(dbapi_connection, "steward_public_write", False))
+    try:
+        dbapi_connection.steward_public_write = False
+    except AttributeError:  # pysqlite's plain connection (not Steward's): every commit counts
+        return True
+    return wrote
+
+
+@event.listens_for(Session, "after_begin")
+def _session_began(session: Session, _transaction: Any, connection: Any) -> None:
+    dbapi_connection = connection.connection.dbapi_connection
+    _took_public_write(dbapi_connection)  # nothing left over from the connection's earlier use
+    session.info.setdefault("steward_connections", []).append(dbapi_connection)
 
 
 @event.listens_for(Session, "after_commit")
 def _session_committed(session: Session) -> None:
-    if session.info.pop("wrote", False):
+    # PostgreSQL (SQLite's commit has done it already, and taken the mark)
+    took = [_took_public_write(c) for c in session.info.pop("steward_connections", [])]  # every mark taken
+    if any(took):
         _bump_generation()
 
 
 @event.listens_for(Session, "after_rollback")
 def _session_rolled_back(session: Session) -> None:
-    session.info.pop("wrote", None)
+    for c in session.info.pop("steward_connections", []):
+        _took_public_write(c)
 
 
 class Base(DeclarativeBase):
@@ -171,8 +214,10 @@ class _QueuedConnection(sqlite3.Connection):
     queue: _WriteQueue | None = None
     holding = False
     changes_at_begin = 0
+    steward_public_write = False  # set by _note_public_write
 
     def begin_immediate(self, timeout: float) -> None:
+        self.steward_public_write = False
         if self.queue is None:
             self.execute("BEGIN IMMEDIATE")
             return
@@ -196,8 +241,8 @@ class _QueuedConnection(sqlite3.Connection):
         finally:
             # a failed COMMIT can leave the transaction open: keep the lock until its rollback
             if not self.in_transaction:
-                if self.holding and self.total_changes != self.changes_at_begin:
-                    _bump_generation()  # rows were written, however (ORM, Core, SQL text)
+                if self.holding and self.total_changes != self.changes_at_begin and _took_public_write(self):
+                    _bump_generation()  # rows a public page may show were written (ORM, Core, SQL text)
                 self._give_back()
 
     def rollback(self) -> None:

@@ -102,3 +102,80 @@ def test_only_the_public_portal_and_only_successful_gets(client, app, monkeypatc
     client.get("/portal", params={"page": 2})
     assert len(made) == 1  # the same query string is one entry
     assert client.get("/login").headers.get("set-cookie")  # pages with forms are not behind it
+
+
+def test_a_change_no_public_page_shows_leaves_the_kept_pages_alone(client, app, monkeypatch, make):
+    """A dispute's lodging writes only tables no public page reads (steward.db.PRIVATE_TABLES):
+    the portal stays as kept. A publication, written with its archive entry, still shows at once."""
+    from steward.accounts.models import User
+    from steward.accounts.principal import Principal
+    from steward.disputes import service as disputes
+
+    org = make.operator("Private Registry", tlds=(("privatetld", "generic"),))
+    operator = make.user("operator_staff", org=org)
+    made = count_renders(app, monkeypatch)
+    client.get("/portal")
+    with dbmod.session_scope() as s:
+        form = disputes.ComplaintForm(title="Confidential", tlds=["privatetld"], service_levels=["NS change"],
+                                      subject="service_level", what_happened="Slow.", negotiation="Ticket.")
+        disputes.open_case(s, Principal.of(s.get(User, operator.id)), form)
+    again = client.get("/portal")
+    assert len(made) == 1 and "Confidential" not in again.text  # sent from memory
+    publish("IAP finding: breach (R-DSP-6)")
+    assert "IAP finding: breach (R-DSP-6)" in client.get("/portal").text and len(made) == 2
+
+
+PUBLIC_ROUTES = ["/portal", "/portal?page=2", "/portal/feed.atom", "/portal/calendar.ics",
+                 "/portal/open-data/publications.json", "/portal/open-data/publications.csv",
+                 "/portal/open-data/schedule.json", "/api/v1/portal/publications", "/api/v1/portal/schedule"]
+
+
+def test_the_public_pages_read_no_private_table(client, app):
+    """What makes PRIVATE_TABLES safe: no page behind the public cache reads them (archive_entry
+    only for a publication's position, written in the publication's own transaction)."""
+    import re
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    publish("A finding")
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        pub = client.get("/api/v1/portal/publications").json()["items"][0]
+        routes = [*PUBLIC_ROUTES, f"/portal/publications/{pub['id']}"]
+        for route in routes:
+            assert client.get(route).status_code == 200, route
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    assert len(seen) > len(routes)
+    read = {t.lower() for s in seen for t in re.findall(r'(?:FROM|JOIN)\s+"?(\w+)', s, re.IGNORECASE)}
+    assert read & dbmod.PRIVATE_TABLES == {"archive_entry"}, read & dbmod.PRIVATE_TABLES
+    assert "publication" in read
+
+
+def test_every_private_table_exists():
+    from steward.contexts import load_models
+
+    load_models()
+    assert dbmod.PRIVATE_TABLES <= set(dbmod.Base.metadata.tables)
+
+
+@pytest.mark.parametrize(("statement", "public"), [
+    ("SELECT * FROM publication", False),
+    ("INSERT INTO dispute_case (reference) VALUES (?)", False),
+    ('UPDATE "archive_head" SET size = 1', False),
+    ("  delete from outbox_email where id = 1", False),
+    ("INSERT INTO publication (kind) VALUES (?)", True),
+    ("INSERT OR IGNORE INTO sla_event (id) VALUES (1)", True),
+    ("UPDATE registry_tld SET active = 0", True),
+    ("WITH x AS (SELECT 1) INSERT INTO dispute_case SELECT * FROM x", True),  # cannot tell: counts
+    ("CREATE TABLE t (v TEXT)", True),
+    ("BEGIN IMMEDIATE", False),
+])
+def test_which_statements_change_public_pages(statement: str, public: bool) -> None:
+    assert dbmod.changes_public_pages(statement) is public

@@ -1,0 +1,38 @@
+"""The write generation (steward.db.write_generation), by which this process's kept public pages
+are made again (steward.middleware.PublicCache), moves at the commit of a transaction that wrote
+a table a public page may show, on both backends; not for one that wrote only the private tables
+(steward.db.PRIVATE_TABLES), nor for a rollback."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from steward import db as dbmod
+from steward.events import record_publication
+from steward.outbox import enqueue_emails
+
+
+def test_the_generation_moves_only_for_a_committed_write_a_public_page_may_show(db_url: str) -> None:
+    start = dbmod.write_generation()
+    with dbmod.session_scope() as s:  # mail only: private
+        enqueue_emails(s, [("a@example.org", "S", "B", "k1")])
+    with dbmod.session_scope() as s:  # reads only
+        s.execute(text("SELECT count(*) FROM publication")).scalar()
+    assert dbmod.write_generation() == start
+
+    s = dbmod.new_session()
+    try:  # a publication, rolled back
+        record_publication(s, "iap_finding", "Rolled back", "/x", {}, actor=None)
+        s.rollback()
+    finally:
+        s.close()
+    assert dbmod.write_generation() == start
+
+    with dbmod.session_scope() as s:  # a publication (and its archive entry), committed
+        record_publication(s, "iap_finding", "Published", "/x", {}, actor=None)
+    moved = dbmod.write_generation()
+    assert moved != start
+
+    with dbmod.session_scope() as s:  # a write through SQL text to a table public pages show
+        s.execute(text("UPDATE registry_tld SET active = active"))
+    assert dbmod.write_generation() != moved
