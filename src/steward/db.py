@@ -71,12 +71,18 @@ def changes_public_pages(statement: str) -> bool:
     return not statement.lstrip()[:9].upper().startswith(_NOT_WRITES)
 
 
-@event.listens_for(Engine, "before_cursor_execute")
-def _note_public_write(_conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
-    # on the driver's connection, which SQLite's commit (_QueuedConnection) and a session's see
+def note_statement(dbapi_connection: Any, statement: str) -> None:
+    """Mark the driver's connection if ``statement`` may change a public page (seen by SQLite's
+    commit, _QueuedConnection, and by a session's). Every statement through SQLAlchemy is noted;
+    code that writes straight through the driver (steward.sla.repository) notes its own."""
     if changes_public_pages(statement):
         with contextlib.suppress(AttributeError):  # a connection that takes no mark counts as written
-            cursor.connection.steward_public_write = True
+            dbapi_connection.steward_public_write = True
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _note_public_write(_conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+    note_statement(cursor.connection, statement)
 
 
 def _took_public_write(dbapi_connection: Any) -> bool:

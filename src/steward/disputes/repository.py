@@ -325,7 +325,8 @@ def parties_of(session: Session, case: DisputeCase, ifm_orgs: frozenset[int] | N
 _CASE_ID: BindParameter[int] = bindparam("case_id")
 _CONSENTS = select(DisputeDisclosureConsent).where(DisputeDisclosureConsent.case_id == _CASE_ID).order_by(
     DisputeDisclosureConsent.id)
-_DOCUMENTS = select(DisputeDocument).where(DisputeDocument.case_id == _CASE_ID).order_by(DisputeDocument.id)
+_DOCUMENTS = (select(DisputeDocument).where(DisputeDocument.case_id == _CASE_ID).order_by(DisputeDocument.id)
+              .options(joinedload(DisputeDocument.attachments)))  # with their files' rows: one statement
 _TIMELINE = select(DisputeTimelineEntry).where(DisputeTimelineEntry.case_id == _CASE_ID).order_by(
     DisputeTimelineEntry.id)
 _ORGANISATION_NAMES = select(Organisation.id, Organisation.name).where(
@@ -339,7 +340,7 @@ def consents_of(session: Session, case_id: int) -> list[DisputeDisclosureConsent
 
 
 def documents_of(session: Session, case_id: int) -> list[DisputeDocument]:
-    return list(session.scalars(_DOCUMENTS, {"case_id": case_id}))
+    return list(session.scalars(_DOCUMENTS, {"case_id": case_id}).unique())
 
 
 def attachment_of(

@@ -14,6 +14,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from steward.db import note_statement
 from steward.registry.models import Tld
 from steward.sla.domain import Month
 from steward.sla.measure import EventLog
@@ -52,6 +53,7 @@ class _Raw:
 
     def executemany(self, text: str, rows: Sequence[tuple[Any, ...]]) -> int:
         """Run a statement for every row; returns how many rows it changed in total."""
+        note_statement(self.driver, text)  # past SQLAlchemy: the public cache's write mark by hand
         cursor = self.driver.cursor()
         try:
             if self.dialect == "sqlite":

@@ -36,3 +36,13 @@ def test_the_generation_moves_only_for_a_committed_write_a_public_page_may_show(
     with dbmod.session_scope() as s:  # a write through SQL text to a table public pages show
         s.execute(text("UPDATE registry_tld SET active = active"))
     assert dbmod.write_generation() != moved
+
+
+def test_rows_written_straight_through_the_driver_count_too(db_url: str) -> None:
+    """The SLA ingest writes its events past SQLAlchemy (steward.sla.repository._Raw)."""
+    from steward.sla.repository import _Raw
+
+    start = dbmod.write_generation()
+    with dbmod.session_scope() as s:
+        _Raw(s).executemany("UPDATE registry_tld SET active = active WHERE id = ?", [(1,)])
+    assert dbmod.write_generation() != start
