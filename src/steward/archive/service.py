@@ -140,16 +140,21 @@ def append_leaves(session: Session, leaf_hashes: Sequence[bytes], *, locked_size
     """Append leaf hashes to the tree; return the new size and root.
 
     Costs one locked read of the head (none when the caller holds it: ``locked_size``), one read
-    of the open tiles and one upsert of the tiles touched: O(log n) reads, whatever the size of
-    the log.
+    of the open tiles and the writes of the tiles touched and the head: O(log n) reads, whatever
+    the size of the log.
     """
     size = repository.lock_head(session)[0] if locked_size is None else locked_size
+    new_size, root, tiles = _grown(session, size, leaf_hashes)
+    repository.write_append(session, [], tiles, new_size, root)
+    return new_size, root
+
+
+def _grown(session: Session, size: int, leaf_hashes: Sequence[bytes]) -> tuple[int, bytes, Mapping[TileId, bytes]]:
+    """The tree of ``size`` leaves with ``leaf_hashes`` appended: its size, its root and the tiles
+    it changed (computed, not yet written)."""
     partial = repository.TileTable(session).get_tiles(partial_tiles(size))
     new_size, tiles = append_to_tiles(size, partial, leaf_hashes)
-    repository.put_tiles(session, tiles)
-    root = root_at(TiledNodes(_MergedTiles(partial, tiles)), new_size)
-    repository.set_head(session, new_size, root)
-    return new_size, root
+    return new_size, root_at(TiledNodes(_MergedTiles(partial, tiles)), new_size), tiles
 
 
 def leaf_hashes(leaf_data: Sequence[bytes]) -> list[bytes]:
@@ -191,8 +196,8 @@ def append_entries(session: Session, items: Sequence[NewEntry]) -> list[int]:
                 "sealed_content": sealed_text,
             }
         )
-    repository.add_entries(session, rows)
-    append_leaves(session, hashes, locked_size=size)
+    new_size, root, tiles = _grown(session, size, hashes)
+    repository.write_append(session, rows, tiles, new_size, root)
     return [row["seq"] for row in rows]
 
 
