@@ -59,16 +59,24 @@ PRIVATE_TABLES = frozenset({
     "worker_task",
 })
 _WRITE = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
+# the writes inside a WITH statement (the archive's append on PostgreSQL); "DO UPDATE SET" and
+# "FOR UPDATE" are not writes of a table named SET or of anything
+_WRITES_IN = re.compile(r'\b(?:INSERT\s+INTO|DELETE\s+FROM|UPDATE)\s+"?(\w+)', re.IGNORECASE)
+_NOT_TABLES = frozenset({"set", "of", "nowait", "skip"})
 _NOT_WRITES = ("SELECT", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA", "SET ", "SHOW")
 
 
 def changes_public_pages(statement: str) -> bool:
     """Whether a statement may change what a public page shows: a write to any table but the
-    PRIVATE_TABLES. A statement it cannot read (WITH …, DDL, anything unusual) counts."""
+    PRIVATE_TABLES. A statement it cannot read (DDL, anything unusual) counts."""
     match = _WRITE.match(statement)
     if match is not None:
         return match.group(1).lower() not in PRIVATE_TABLES
-    return not statement.lstrip()[:9].upper().startswith(_NOT_WRITES)
+    head = statement.lstrip()[:9].upper()
+    if head.startswith("WITH"):
+        tables = {t.lower() for t in _WRITES_IN.findall(statement)} - _NOT_TABLES
+        return bool(tables - PRIVATE_TABLES)
+    return not head.startswith(_NOT_WRITES)
 
 
 def note_statement(dbapi_connection: Any, statement: str) -> None:

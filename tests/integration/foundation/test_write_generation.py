@@ -5,6 +5,8 @@ a table a public page may show, on both backends; not for one that wrote only th
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import text
 
 from steward import db as dbmod
@@ -46,3 +48,24 @@ def test_rows_written_straight_through_the_driver_count_too(db_url: str) -> None
     with dbmod.session_scope() as s:
         _Raw(s).executemany("UPDATE registry_tld SET active = active WHERE id = ?", [(1,)])
     assert dbmod.write_generation() != start
+
+
+def test_a_dispute_lodged_and_acted_on_leaves_the_public_pages_kept(db_url: str, make: Any) -> None:
+    """Every write of a dispute action is private: its case and file, the audit event, the archive
+    append (on PostgreSQL one WITH statement), the mail (R-DSP-7: nothing of it is public)."""
+    from steward.accounts.models import User
+    from steward.accounts.principal import Principal
+    from steward.disputes import service as disputes
+
+    org = make.operator("Quiet Registry", tlds=(("quiettld", "generic"),))
+    operator = make.user("operator_staff", org=org)
+    member = make.user("dug_member")
+    form = disputes.ComplaintForm(title="Confidential", tlds=["quiettld"], service_levels=["NS change"],
+                                  subject="service_level", what_happened="Slow.", negotiation="Ticket.")
+    start = dbmod.write_generation()
+    with dbmod.session_scope() as s:
+        case_id = disputes.open_case(s, Principal.of(s.get(User, operator.id)), form).id
+    with dbmod.session_scope() as s:
+        disputes.act(s, Principal.of(s.get(User, member.id)), case_id,
+                     disputes.ActionRequest(action="request_response", text="Please respond."))
+    assert dbmod.write_generation() == start
