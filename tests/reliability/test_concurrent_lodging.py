@@ -48,3 +48,5 @@ def test_concurrent_lodgings_each_get_their_own_reference(db_url: str, make: Any
     with session_scope() as s:
         refs = s.scalars(select(DisputeCase.reference)).all()
     assert len(refs) == len(set(refs)) == len(users)
+    year = refs[0][2:6]  # numbered in turn, none skipped, none left provisional
+    assert sorted(refs) == [f"D-{year}-{n:04d}" for n in range(1, len(users) + 1)]

@@ -7,6 +7,7 @@ Services flush, never commit; emails go to the outbox in the same transaction.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -357,7 +358,9 @@ def open_case(
                      ActionInput(now=moment, complaint=complaint, text=complaint.what_happened))
     values = _columns(outcome.case)
     row = DisputeCase(
-        reference=repository.next_reference(db, moment.year),
+        # numbered last, just before the notices that name it: on PostgreSQL the number is taken
+        # under a lock held until commit, which every other lodging waits for (invisible meanwhile)
+        reference=f"new-{secrets.token_hex(8)}",
         title=title,
         complainant_org_id=org_id,
         opened_by_id=principal.user_id,
@@ -370,7 +373,11 @@ def open_case(
     db.add(row)
     db.flush()
     body = _complaint_text(outcome.case.complaint)
-    _after(db, principal, row, outcome, Stage.START, body, uploads or [], moment)
+    _record(db, principal, row, outcome, Stage.START, body, uploads or [], moment)
+    to = recipients(db, row)  # who is told is known without the number: read before it is taken
+    row.reference = repository.next_reference(db, moment.year)
+    db.flush()
+    _notify(db, principal, row, outcome, Stage.START, to)
     return row
 
 
@@ -443,7 +450,8 @@ def act(
     else:  # the row is now what the UPDATE wrote: not read again (the case and its people: 3 statements)
         repository.now_holds(row, values, expected + 1)
     body = _complaint_text(outcome.case.complaint) if inp.complaint else req.text.strip()
-    _after(db, principal, row, outcome, before.stage, body, req.uploads, moment, decision)
+    _record(db, principal, row, outcome, before.stage, body, req.uploads, moment, decision)
+    _notify(db, principal, row, outcome, before.stage)
     return row
 
 
@@ -508,7 +516,7 @@ def _sync_people(db: Session, case_id: int, before: Case, after: Case, now: date
     db.flush()
 
 
-def _after(
+def _record(
     db: Session,
     principal: Principal,
     row: DisputeCase,
@@ -519,7 +527,7 @@ def _after(
     now: datetime,
     decision: str = "",
 ) -> None:
-    """Document, timeline, audit event, publication and notifications for one action."""
+    """Document, timeline, audit event and publication for one action."""
     doc_id = None
     if outcome.document is not None and (body or uploads):
         doc = DisputeDocument(
@@ -560,8 +568,14 @@ def _after(
                   Action.DECLARE_NOT_REMEDIED):
         _publish_finding(db, principal, row, to_stage)
     db.flush()
-    if outcome.stage_changed or action is Action.OPEN_NEGOTIATION:
-        _notify_stage(db, principal, row, outcome, from_stage)
+
+
+def _notify(db: Session, principal: Principal, row: DisputeCase, outcome: domain.Outcome, from_stage: Stage,
+            to: list[repository.Addressee] | None = None) -> None:
+    """The notices of one action: a stage change (or an opened negotiation) to all who may see it
+    (``to``, or read now)."""
+    if outcome.stage_changed or outcome.transition.action is Action.OPEN_NEGOTIATION:
+        _notify_stage(db, principal, row, outcome, from_stage, recipients(db, row) if to is None else to)
 
 
 def _label(principal: Principal) -> str:
@@ -703,7 +717,8 @@ def _email(db: Session, row: DisputeCase, users: list[repository.Addressee], sub
     ])
 
 
-def _notify_stage(db: Session, principal: Principal, row: DisputeCase, outcome: domain.Outcome, from_stage: Stage) -> None:
+def _notify_stage(db: Session, principal: Principal, row: DisputeCase, outcome: domain.Outcome, from_stage: Stage,
+                  to: list[repository.Addressee]) -> None:
     to_stage = outcome.case.stage
     if outcome.transition.action in (Action.LODGE, Action.ESCALATE) and to_stage is Stage.LODGED:
         subject = f"[{row.reference}] Complaint lodged with the DUG: {row.title}"
@@ -717,8 +732,7 @@ def _notify_stage(db: Session, principal: Principal, row: DisputeCase, outcome: 
         text += f"\nThe IFM's written response is due by {outcome.case.response_due.due.isoformat()}."
     if to_stage is Stage.REMEDY_PENDING and outcome.case.remedy_due is not None:
         text += f"\nThe breach must be remedied by {outcome.case.remedy_due.isoformat()}."
-    _email(db, row, recipients(db, row), subject, text,
-           key=f"dispute:{row.id}:stage:{to_stage.value}:{from_stage.value}")
+    _email(db, row, to, subject, text, key=f"dispute:{row.id}:stage:{to_stage.value}:{from_stage.value}")
 
 
 def run_deadlines(session: Session, now: datetime) -> str:

@@ -378,3 +378,21 @@ def test_a_consent_rolled_back_with_its_savepoint_is_forgotten_R_DSP_7(world: Wo
         assert not service.parties(s, row).disclosed
     with session_scope() as s:
         assert _tags(s, case_id)[-1] == "dispute:disclosure_consented"
+
+
+def test_cases_are_numbered_in_turn_and_a_rolled_back_lodging_uses_no_number(world: World) -> None:
+    """D-<year>-NNNN, taken last in the lodging (on PostgreSQL under a lock held to its commit): a
+    lodging that does not commit leaves no gap."""
+    w = world
+    first = lodge(w)
+    s = new_session()
+    try:
+        row = service.open_case(s, w.p(s, "operator"), FORM, now=T0)
+        assert row.reference == "D-2025-0002"
+        s.rollback()
+    finally:
+        s.close()
+    second = lodge(w)
+    with session_scope() as s:
+        assert [s.get(DisputeCase, c).reference for c in (first, second)] == ["D-2025-0001", "D-2025-0002"]
+        assert not s.scalars(select(DisputeCase).where(DisputeCase.reference.not_like("D-%"))).all()
