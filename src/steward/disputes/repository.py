@@ -13,13 +13,16 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Row,
     Select,
+    String,
     and_,
     bindparam,
     event,
     exists,
     func,
+    null,
     or_,
     select,
     text,
@@ -227,29 +230,34 @@ def board_cases(session: Session, principal: Principal, per_stage: int) -> tuple
     deadline first, overdue ones before all), most urgent first, and how many open cases each
     stage has.
 
-    Two statements of plain rows (the board shows a few columns of up to a hundred cases, on every
-    visit of every DUG member), each reading the ``ix_dispute_case_board`` index (stage,
+    One statement of plain rows (the board shows a few columns of up to a hundred cases, on every
+    visit of every DUG member), each part reading the ``ix_dispute_case_board`` index (stage,
     next_due_at, id) rather than every open case: per stage, its first ``per_stage`` cases with a
-    deadline and its newest ``per_stage`` without one; and the count of each stage's cases.
+    deadline and its newest ``per_stage`` without one; and, as rows of their own (no ``id``, the
+    count in ``n``), the number of each stage's cases.
     """
-    who = _who(principal)
-    counts = {stage: int(n) for stage, n in session.execute(_board_counts_statement(who))}
+    counts: dict[str, int] = {}
     kept: dict[str, list[Row[Any]]] = {}
-    for row in sorted(session.execute(_board_statement(who, per_stage)), key=_urgency):
+    rows = session.execute(_board_statement(_who(principal), per_stage)).all()
+    for row in sorted((r for r in rows if r.id is not None), key=_urgency):
         stage = kept.setdefault(row.stage, [])
         if len(stage) < per_stage:
             stage.append(row)
+    for row in rows:
+        if row.id is None:
+            counts[row.stage] = int(row.n)
     return sorted((r for rows in kept.values() for r in rows), key=_urgency), counts
 
 
-# The board's statements are built once per kind of viewer and kept: a reused statement object
+# The board's statement is built once per kind of viewer and kept: a reused statement object
 # keeps its cache key and compiled form (building and keying one took longer than running it).
 @functools.lru_cache(maxsize=256)
 def _board_statement(who: tuple[frozenset[str], int | None, int | None], per_stage: int) -> Any:
     readable = _visibility(who)
+    no_count = null().cast(Integer).label("n")
     parts = []
     for stage in sorted(s.value for s in OPEN_STAGES):
-        base = (select(*_BOARD_COLUMNS, Organisation.name.label("complainant"))
+        base = (select(*_BOARD_COLUMNS, Organisation.name.label("complainant"), no_count)
                 .outerjoin(Organisation, Organisation.id == DisputeCase.complainant_org_id)
                 .where(DisputeCase.stage == stage, readable))  # type: ignore[arg-type]
         dated = (base.where(DisputeCase.next_due_at.is_not(None))
@@ -257,14 +265,12 @@ def _board_statement(who: tuple[frozenset[str], int | None, int | None], per_sta
         undated = base.where(DisputeCase.next_due_at.is_(None)).order_by(DisputeCase.id.desc()).limit(per_stage)
         # each limited select as a subquery: SQLite takes no ORDER BY/LIMIT on a compound's member
         parts += [select(*q.subquery().c) for q in (dated, undated)]
-    return union_all(*parts)
-
-
-@functools.lru_cache(maxsize=256)
-def _board_counts_statement(who: tuple[frozenset[str], int | None, int | None]) -> Select[str, int]:
-    return (select(DisputeCase.stage, func.count())
-            .where(DisputeCase.stage.in_([s.value for s in OPEN_STAGES]), _visibility(who))  # type: ignore[arg-type]
-            .group_by(DisputeCase.stage))
+    # the counts, in the same round trip: a row per stage with only its stage and count
+    blanks = [null().cast(c.type).label(c.key) if c.key != "stage" else c for c in _BOARD_COLUMNS]
+    counts = (select(*blanks, null().cast(String).label("complainant"), func.count().label("n"))
+              .where(DisputeCase.stage.in_([s.value for s in OPEN_STAGES]), readable)  # type: ignore[arg-type]
+              .group_by(DisputeCase.stage))
+    return union_all(*parts, select(*counts.subquery().c))
 
 
 # what the board shows of a case, and what its deadline flags are computed from
