@@ -59,10 +59,12 @@ PRIVATE_TABLES = frozenset({
     "worker_task",
 })
 _WRITE = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
-# the writes inside a WITH statement (the archive's append on PostgreSQL); "DO UPDATE SET" and
-# "FOR UPDATE" are not writes of a table named SET or of anything
-_WRITES_IN = re.compile(r'\b(?:INSERT\s+INTO|DELETE\s+FROM|UPDATE)\s+"?(\w+)', re.IGNORECASE)
-_NOT_TABLES = frozenset({"set", "of", "nowait", "skip"})
+# the writes inside a WITH statement (the archive's append on PostgreSQL): every writing word must
+# be one of these, naming a private table, for the statement not to count ("DO UPDATE" of an
+# upsert and "FOR [NO KEY] UPDATE" of a locking read write nothing of their own)
+_WRITING_WORD = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE|REPLACE|UPSERT)\b", re.IGNORECASE)
+_PLAIN_WRITE = re.compile(r'(?:INSERT\s+INTO|DELETE\s+FROM|UPDATE)\s+"?(\w+)"?[\s(]', re.IGNORECASE)
+_NOT_A_WRITE = re.compile(r"(?:\bDO|\bFOR|\bKEY)\s+$", re.IGNORECASE)
 _NOT_WRITES = ("SELECT", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA", "SET ", "SHOW")
 
 
@@ -74,9 +76,15 @@ def changes_public_pages(statement: str) -> bool:
         return match.group(1).lower() not in PRIVATE_TABLES
     head = statement.lstrip()[:9].upper()
     if head.startswith("WITH"):
-        tables = {t.lower() for t in _WRITES_IN.findall(statement)} - _NOT_TABLES
-        return bool(tables - PRIVATE_TABLES)
+        return any(_public_write_at(statement, m.start()) for m in _WRITING_WORD.finditer(statement))
     return not head.startswith(_NOT_WRITES)
+
+
+def _public_write_at(statement: str, at: int) -> bool:
+    if _NOT_A_WRITE.search(statement, max(0, at - 12), at):
+        return False
+    plain = _PLAIN_WRITE.match(statement, at)
+    return plain is None or plain.group(1).lower() not in PRIVATE_TABLES
 
 
 def note_statement(dbapi_connection: Any, statement: str) -> None:
@@ -103,7 +111,9 @@ def _took_public_write(dbapi_connection: Any) -> bool:
 
 
 @event.listens_for(Session, "after_begin")
-def _session_began(session: Session, _transaction: Any, connection: Any) -> None:
+def _session_began(session: Session, transaction: Any, connection: Any) -> None:
+    if transaction.nested:
+        return  # a savepoint: the transaction's connection and mark go on
     dbapi_connection = connection.connection.dbapi_connection
     _took_public_write(dbapi_connection)  # nothing left over from the connection's earlier use
     session.info.setdefault("steward_connections", []).append(dbapi_connection)
@@ -111,16 +121,20 @@ def _session_began(session: Session, _transaction: Any, connection: Any) -> None
 
 @event.listens_for(Session, "after_commit")
 def _session_committed(session: Session) -> None:
-    # PostgreSQL (SQLite's commit has done it already, and taken the mark)
-    took = [_took_public_write(c) for c in session.info.pop("steward_connections", [])]  # every mark taken
+    # PostgreSQL (SQLite's commit has done it already, and taken the mark); not at a savepoint's
+    # release, which also calls this: the transaction has not committed yet
+    if session.in_nested_transaction():
+        return
+    took = [_took_public_write(c) for c in session.info.get("steward_connections", [])]  # every mark taken
     if any(took):
         _bump_generation()
 
 
-@event.listens_for(Session, "after_rollback")
-def _session_rolled_back(session: Session) -> None:
-    for c in session.info.pop("steward_connections", []):
-        _took_public_write(c)
+@event.listens_for(Session, "after_transaction_end")
+def _session_ended(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the transaction, committed or not (a savepoint's end changes nothing)
+        for c in session.info.pop("steward_connections", []):
+            _took_public_write(c)
 
 
 class Base(DeclarativeBase):
@@ -336,8 +350,8 @@ def _ping_after_idle(engine: Engine) -> None:
     per request (a DUG board visit: four → five), while a connection in steady use has just
     proved itself. A dead idle connection (the database restarted, a failover, a firewall's idle
     timeout) is replaced, with every pooled connection older than it; a connection that dies
-    within the idle window fails its first statement and SQLAlchemy then invalidates the pool the
-    same way (that one request answers 500)."""
+    within the idle window fails its first statement, and SQLAlchemy then invalidates the pool the
+    same way (the requests that had taken such a connection meanwhile answer 500)."""
     dialect = engine.dialect
 
     @event.listens_for(engine, "checkin")

@@ -316,7 +316,7 @@ def now_holds(row: DisputeCase, values: dict[str, object], version: int) -> None
 
 def parties_of(session: Session, case: DisputeCase, ifm_orgs: frozenset[int] | None = None) -> CaseParties:
     """The facts the domain's visibility rule needs."""
-    consents = {c.party for c in consents_of(session, case.id)}
+    consents = set(consenting_parties(session, case.id))
     return CaseParties(
         complainant_org_id=case.complainant_org_id,
         ifm_org_ids=ifm_org_ids(session) if ifm_orgs is None else ifm_orgs,
@@ -329,8 +329,8 @@ def parties_of(session: Session, case: DisputeCase, ifm_orgs: frozenset[int] | N
 
 # a case's file, read by every case page and every action's answer: statements built once
 _CASE_ID: BindParameter[int] = bindparam("case_id")
-_CONSENTS = select(DisputeDisclosureConsent).where(DisputeDisclosureConsent.case_id == _CASE_ID).order_by(
-    DisputeDisclosureConsent.id)
+_CONSENTING_PARTIES = select(DisputeDisclosureConsent.party).where(
+    DisputeDisclosureConsent.case_id == _CASE_ID).order_by(DisputeDisclosureConsent.id)
 _DOCUMENTS = (select(DisputeDocument).where(DisputeDocument.case_id == _CASE_ID).order_by(DisputeDocument.id)
               .options(joinedload(DisputeDocument.attachments)))  # with their files' rows: one statement
 _TIMELINE = select(DisputeTimelineEntry).where(DisputeTimelineEntry.case_id == _CASE_ID).order_by(
@@ -339,10 +339,12 @@ _ORGANISATION_NAMES = select(Organisation.id, Organisation.name).where(
     Organisation.id.in_(bindparam("ids", expanding=True)))
 
 
-def consents_of(session: Session, case_id: int) -> list[DisputeDisclosureConsent]:
-    """A case's consents to disclosure (R-DSP-7), read once per transaction (see _remembered)."""
-    return list(_remembered(session, ("consents", case_id), DisputeDisclosureConsent,
-                            lambda: tuple(session.scalars(_CONSENTS, {"case_id": case_id}))))
+def consenting_parties(session: Session, case_id: int) -> tuple[str, ...]:
+    """The parties that consented to a case's disclosure (R-DSP-7), in the order they did; read
+    once per transaction (see _remembered). Plain values, not rows: an action's answer is made in
+    another session from what the action read."""
+    return _remembered(session, ("consents", case_id), DisputeDisclosureConsent,
+                       lambda: tuple(session.scalars(_CONSENTING_PARTIES, {"case_id": case_id})))
 
 
 def documents_of(session: Session, case_id: int) -> list[DisputeDocument]:

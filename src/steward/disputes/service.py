@@ -264,7 +264,7 @@ def case_facts(db: Session, principal: Principal, row: DisputeCase, now: datetim
     rels = domain.relations(viewer_of(principal), facts)
     names = repository.organisation_names(db, [row.complainant_org_id])
     people = {u.id: u for u in repository.users_by_ids(db, [p.user_id for p in row.participants])}
-    consents = repository.consents_of(db, row.id)
+    consents = repository.consenting_parties(db, row.id)
     deadlines = []
     for kind, proof in (
         (DeadlineKind.ACKNOWLEDGEMENT, case.acknowledgement_due),
@@ -285,7 +285,7 @@ def case_facts(db: Session, principal: Principal, row: DisputeCase, now: datetim
         "deadlines": deadlines,
         "mediators": [people[p.user_id] for p in row.participants if p.role == "mediator" and p.user_id in people],
         "panelists": [people[p.user_id] for p in row.participants if p.role == "panelist" and p.user_id in people],
-        "consents": [c.party for c in consents],
+        "consents": list(consents),
         "disclosed": facts.disclosed,
         "actions": available_actions(db, principal, row, moment) if rels else [],
         "documents": repository.documents_of(db, row.id),
@@ -630,7 +630,7 @@ def consent_to_disclosure(db: Session, principal: Principal, case_id: int, now: 
         party = domain.disclosure_party(rels)
     except domain.NotPermitted as exc:
         raise Forbidden(str(exc)) from exc
-    if party.value in {c.party for c in repository.consents_of(db, row.id)}:
+    if party.value in repository.consenting_parties(db, row.id):
         raise Conflict(f"the {party.value} has already consented to disclosure")
     db.add(DisputeDisclosureConsent(case_id=row.id, party=party.value, user_id=principal.user_id, at=moment))
     db.flush()

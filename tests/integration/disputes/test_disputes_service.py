@@ -396,3 +396,6 @@ def test_cases_are_numbered_in_turn_and_a_rolled_back_lodging_uses_no_number(wor
     with session_scope() as s:
         assert [s.get(DisputeCase, c).reference for c in (first, second)] == ["D-2025-0001", "D-2025-0002"]
         assert not s.scalars(select(DisputeCase).where(DisputeCase.reference.not_like("D-%"))).all()
+        # the notices name the number, taken before them
+        subjects = s.scalars(select(OutboxEmail.subject)).all()
+        assert subjects and all(x.startswith(("[D-2025-0001]", "[D-2025-0002]")) for x in subjects)

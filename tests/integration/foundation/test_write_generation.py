@@ -69,3 +69,41 @@ def test_a_dispute_lodged_and_acted_on_leaves_the_public_pages_kept(db_url: str,
         disputes.act(s, Principal.of(s.get(User, member.id)), case_id,
                      disputes.ActionRequest(action="request_response", text="Please respond."))
     assert dbmod.write_generation() == start
+
+
+def _publish(s: Any, title: str) -> None:
+    record_publication(s, "iap_finding", title, "/x", {}, actor=None)
+
+
+def test_savepoints_neither_lose_nor_advance_the_mark(db_url: str) -> None:
+    """A savepoint (``begin_nested``, used by several services) is part of its transaction: a
+    public write before it, inside it or after a rolled-back one moves the generation at the
+    transaction's commit, and not before."""
+    from sqlalchemy.exc import IntegrityError
+
+    start = dbmod.write_generation()
+    with dbmod.session_scope() as s:  # a public write, then a savepoint that writes privately
+        _publish(s, "Before a savepoint")
+        with s.begin_nested():
+            enqueue_emails(s, [("a@example.org", "S", "B", "k-nested")])
+        assert dbmod.write_generation() == start  # released, not committed
+    first = dbmod.write_generation()
+    assert first != start
+
+    with dbmod.session_scope() as s:  # the public write inside the savepoint
+        enqueue_emails(s, [("a@example.org", "S", "B", "k-outer")])
+        with s.begin_nested():
+            _publish(s, "In a savepoint")
+        assert dbmod.write_generation() == first
+    second = dbmod.write_generation()
+    assert second != first
+
+    with dbmod.session_scope() as s:  # a savepoint rolled back, then a public write
+        try:
+            with s.begin_nested():
+                enqueue_emails(s, [("a@example.org", "S", "B", "k-outer")])
+                s.execute(text("INSERT INTO outbox_email (key) VALUES ('k-outer')"))  # fails
+        except IntegrityError:
+            pass
+        _publish(s, "After a rolled-back savepoint")
+    assert dbmod.write_generation() != second
