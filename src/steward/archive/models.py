@@ -97,9 +97,13 @@ def _append_pending(session: Session) -> None:
         drain_pending(session)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_pending(session: Session) -> None:
-    session.info.pop(PENDING, None)
+@event.listens_for(Session, "after_transaction_end")
+def _drop_pending(session: Session, transaction: Any) -> None:
+    # at the end of the transaction (committed: drained already; rolled back: nothing to log);
+    # not at a savepoint's rollback, which keeps what was recorded before it (drain_pending skips
+    # the records the savepoint took back)
+    if transaction.parent is None:
+        session.info.pop(PENDING, None)
 
 
 if _archive_listener not in events.LISTENERS:

@@ -74,6 +74,20 @@ def test_a_record_inside_a_rolled_back_savepoint_is_not_logged(session: Session)
     assert service.verify_log(session, None).ok
 
 
+def test_a_record_made_before_a_rolled_back_savepoint_is_logged_R_DSP_9(session: Session) -> None:
+    record_event(session, "dispute:lodged", actor=None, public=True)
+    try:
+        with session.begin_nested():
+            record_event(session, "motion:voted", actor=None)
+            raise RuntimeError("refused")
+    except RuntimeError:
+        pass
+    session.commit()
+    entries = repository.entries_page(session, 0, 10)
+    assert len(entries) == 1 and '"dispute:lodged"' in entries[0].leaf
+    assert service.verify_log(session, None).ok
+
+
 def test_odd_but_storable_event_data_is_logged_and_verifies(session: Session) -> None:
     data: dict[str, object] = {"pair": (1, 2), "é": "ü", "n": 1.5}
     if session.get_bind().dialect.name == "sqlite":  # PostgreSQL's json type refuses NaN itself
