@@ -60,13 +60,17 @@ def test_a_rolled_back_action_leaves_nothing_in_the_log(session: Session) -> Non
     assert service.verify_log(session, None).ok
 
 
-def test_a_record_inside_a_rolled_back_savepoint_is_not_logged(session: Session) -> None:
+def _record_in_a_refused_savepoint(session: Session) -> None:
     try:
         with session.begin_nested():
             record_event(session, "motion:voted", actor=None)
             raise RuntimeError("refused")
     except RuntimeError:
         pass
+
+
+def test_a_record_inside_a_rolled_back_savepoint_is_not_logged(session: Session) -> None:
+    _record_in_a_refused_savepoint(session)
     record_event(session, "motion:passed", actor=None, public=True)
     session.commit()
     entries = repository.entries_page(session, 0, 10)
@@ -76,12 +80,7 @@ def test_a_record_inside_a_rolled_back_savepoint_is_not_logged(session: Session)
 
 def test_a_record_made_before_a_rolled_back_savepoint_is_logged_R_DSP_9(session: Session) -> None:
     record_event(session, "dispute:lodged", actor=None, public=True)
-    try:
-        with session.begin_nested():
-            record_event(session, "motion:voted", actor=None)
-            raise RuntimeError("refused")
-    except RuntimeError:
-        pass
+    _record_in_a_refused_savepoint(session)
     session.commit()
     entries = repository.entries_page(session, 0, 10)
     assert len(entries) == 1 and '"dispute:lodged"' in entries[0].leaf
