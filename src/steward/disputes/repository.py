@@ -182,8 +182,7 @@ def readable_case(session: Session, principal: Principal, case_id: int) -> Dispu
 @functools.lru_cache(maxsize=256)
 def _readable_case_statement(who: tuple[frozenset[str], int | None, int | None]) -> Select[DisputeCase]:
     # every action and case page reads its case through this: one statement per kind of viewer,
-    # kept (see _board_statement)
-    # its people and remedial actions (a few rows) joined in: one statement, not three
+    # kept (see _board_statement), its people and remedial actions (a few rows) joined in
     return select(DisputeCase).where(
         _visibility(who), DisputeCase.id == bindparam("case_id"),  # type: ignore[arg-type]
     ).options(joinedload(DisputeCase.participants), joinedload(DisputeCase.remedial_actions))
@@ -246,7 +245,7 @@ def board_cases(session: Session, principal: Principal, per_stage: int) -> tuple
     for row in rows:
         if row.id is None:
             counts[row.stage] = int(row.n)
-    return sorted((r for rows in kept.values() for r in rows), key=_urgency), counts
+    return sorted((r for shown in kept.values() for r in shown), key=_urgency), counts
 
 
 # The board's statement is built once per kind of viewer and kept: a reused statement object
