@@ -285,6 +285,12 @@ def case_for_update(session: Session, case_id: int) -> DisputeCase | None:
     return session.get(DisputeCase, case_id, populate_existing=True)
 
 
+def lock_case(session: Session, case_id: int) -> None:
+    """Hold the case's row until the transaction ends (PostgreSQL ``FOR UPDATE``; SQLite's write
+    transactions hold the whole database already)."""
+    session.execute(select(DisputeCase.id).where(DisputeCase.id == case_id).with_for_update())
+
+
 def compare_and_set(
     session: Session, case_id: int, expected_version: int, values: dict[str, object]
 ) -> bool:

@@ -625,6 +625,9 @@ def consent_to_disclosure(db: Session, principal: Principal, case_id: int, now: 
     moment = now or utcnow()
     if principal.is_anonymous:
         raise Unauthenticated()
+    # the other party may be consenting at this moment: one after the other, so that the second
+    # sees the first's consent and the record is disclosed (SQLite's write lock does this already)
+    repository.lock_case(db, row.id)
     rels = domain.relations(viewer_of(principal), parties(db, row))
     try:
         party = domain.disclosure_party(rels)

@@ -340,6 +340,36 @@ def test_disclosure_needs_both_parties_consent_then_opens_the_record_R_DSP_7(wor
         assert service.parties(s, row).disclosed
 
 
+def test_both_parties_consenting_at_the_same_moment_disclose_the_record_R_DSP_7(world: World) -> None:
+    """The second consent waits for the first (the case's row is locked), so it sees it: the
+    record is disclosed, not left with two consents and no disclosure."""
+    case_id = lodge(world)
+    first = new_session()
+    try:
+        service.consent_to_disclosure(first, world.p(first, "ifm"), case_id, now=T0)
+        first.flush()
+        errors: list[BaseException] = []
+
+        def second() -> None:
+            try:
+                with session_scope() as s:
+                    service.consent_to_disclosure(s, world.p(s, "operator"), case_id, now=T0)
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        other = threading.Thread(target=second)
+        other.start()
+        other.join(0.5)  # it waits for the first consent's transaction
+        first.commit()
+    finally:
+        first.close()
+    other.join(30)
+    assert not other.is_alive() and errors == []
+    with session_scope() as s:
+        assert _tags(s, case_id)[-2:] == ["dispute:disclosure_consented", "dispute:disclosed"]
+        assert service.get_case(s, world.p(s, "other_operator"), case_id).id == case_id
+
+
 def test_both_consents_in_one_transaction_disclose_the_record_R_DSP_7(world: World) -> None:
     """What a transaction read of the case's consents is read again once it records one (the
     repository remembers a case's consents within a transaction)."""
