@@ -58,10 +58,9 @@ PRIVATE_TABLES = frozenset({
     "archive_head", "outbox_email", "account_session", "account_login_failure", "account_api_token",
     "worker_task",
 })
-_WRITE = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
-# the writes inside a WITH statement (the archive's append on PostgreSQL): every writing word must
-# be one of these, naming a private table, for the statement not to count ("DO UPDATE" of an
-# upsert and "FOR [NO KEY] UPDATE" of a locking read write nothing of their own)
+# A statement's writes: every writing word must be a plain write naming a private table for the
+# statement not to count ("DO UPDATE" of an upsert and "FOR [NO KEY] UPDATE" of a locking read
+# write nothing of their own; INSERT OR …, MERGE, a schema-qualified name: not vouched for, count)
 _WRITING_WORD = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE|REPLACE|UPSERT)\b", re.IGNORECASE)
 _PLAIN_WRITE = re.compile(r'(?:INSERT\s+INTO|DELETE\s+FROM|UPDATE)\s+"?(\w+)"?[\s(]', re.IGNORECASE)
 _NOT_A_WRITE = re.compile(r"(?:\bDO|\bFOR|\bKEY)\s+$", re.IGNORECASE)
@@ -71,13 +70,13 @@ _NOT_WRITES = ("SELECT", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", 
 def changes_public_pages(statement: str) -> bool:
     """Whether a statement may change what a public page shows: a write to any table but the
     PRIVATE_TABLES. A statement it cannot read (DDL, anything unusual) counts."""
-    match = _WRITE.match(statement)
-    if match is not None:
-        return match.group(1).lower() not in PRIVATE_TABLES
     head = statement.lstrip()[:9].upper()
-    if head.startswith("WITH"):
-        return any(_public_write_at(statement, m.start()) for m in _WRITING_WORD.finditer(statement))
-    return not head.startswith(_NOT_WRITES)
+    if head.startswith(_NOT_WRITES):
+        return False
+    writes = [m.start() for m in _WRITING_WORD.finditer(statement)]
+    if not writes:
+        return not head.startswith("WITH")  # WITH … SELECT reads; DDL and the unknown count
+    return any(_public_write_at(statement, at) for at in writes)
 
 
 def _public_write_at(statement: str, at: int) -> bool:

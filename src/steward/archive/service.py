@@ -136,14 +136,13 @@ class _MergedTiles:
         return {t: self._tiles[t] for t in ids if t in self._tiles}
 
 
-def append_leaves(session: Session, leaf_hashes: Sequence[bytes], *, locked_size: int | None = None) -> tuple[int, bytes]:
+def append_leaves(session: Session, leaf_hashes: Sequence[bytes]) -> tuple[int, bytes]:
     """Append leaf hashes to the tree; return the new size and root.
 
-    Costs one locked read of the head (none when the caller holds it: ``locked_size``), one read
-    of the open tiles and the writes of the tiles touched and the head: O(log n) reads, whatever
-    the size of the log.
+    Costs one locked read of the head, one read of the open tiles and the writes of the tiles
+    touched and the head: O(log n) reads, whatever the size of the log.
     """
-    size = repository.lock_head(session)[0] if locked_size is None else locked_size
+    size = repository.lock_head(session)[0]
     new_size, root, tiles = _grown(session, size, leaf_hashes)
     repository.write_append(session, [], tiles, new_size, root)
     return new_size, root
