@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -10,6 +12,17 @@ from alembic.config import Config
 from steward.config import Settings, get_settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def on_backend(dialect: str) -> Callable[..., bool]:
+    """Alembic's ``include_object`` for comparing the models with a ``dialect`` database: an
+    object the models create only on another backend (``.ddl_if(dialect=...)``) is not expected."""
+
+    def include(obj: Any, _name: str | None, _type: str, _reflected: bool, _compare_to: Any) -> bool:
+        only_on = getattr(getattr(obj, "_ddl_if", None), "dialect", None)
+        return only_on is None or only_on == dialect
+
+    return include
 
 
 def alembic_config(url: str) -> Config:

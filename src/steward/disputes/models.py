@@ -25,8 +25,15 @@ class DisputeCase(Base):
     """One dispute. ``stage`` changes only through the service, by compare-and-set on ``version``."""
 
     __tablename__ = "dispute_case"
-    # the board's reads: per stage, the cases in order of their next deadline
-    __table_args__ = (Index("ix_dispute_case_board", "stage", "next_due_at", "id"),)
+    __table_args__ = (
+        # the board's reads: per stage, the cases in order of their next deadline (also every
+        # read by stage alone)
+        Index("ix_dispute_case_board", "stage", "next_due_at", "id"),
+        # numbering (repository.next_reference) reads one year's references by prefix; the unique
+        # index follows the database's collation, which PostgreSQL cannot read a prefix from
+        Index("ix_dispute_case_reference_prefix", "reference",
+              postgresql_ops={"reference": "text_pattern_ops"}).ddl_if(dialect="postgresql"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
@@ -35,7 +42,7 @@ class DisputeCase(Base):
         ForeignKey("registry_organisation.id"), index=True
     )
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("account_user.id"))
-    stage: Mapped[str] = mapped_column(String(30), index=True)
+    stage: Mapped[str] = mapped_column(String(30))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     subject: Mapped[str] = mapped_column(String(20))

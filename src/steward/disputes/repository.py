@@ -383,13 +383,20 @@ def remedial_actions_of(session: Session, case_id: int) -> list[DisputeRemedialA
 def next_reference(session: Session, year: int) -> str:
     """The next ``D-<year>-NNNN``. On PostgreSQL two lodgings at once would read the same count
     (found by bench/load.py: a duplicate key, a 500), so numbering is serialised by a
-    transaction-scoped advisory lock; SQLite's write lock (BEGIN IMMEDIATE) already does it."""
+    transaction-scoped advisory lock; SQLite's write lock (BEGIN IMMEDIATE) already does it.
+
+    The count reads only the year's references, through an index (it is taken under that lock):
+    on PostgreSQL the prefix from ``ix_dispute_case_reference_prefix``, on SQLite as the range
+    [``D-<year>-``, ``D-<year>.``) of the unique index (``.`` follows ``-`` in byte order).
+    """
+    prefix = f"D-{year}-"
+    of_year: ColumnElement[bool]
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _REFERENCE_LOCK})
-    prefix = f"D-{year}-"
-    count = session.scalar(
-        select(func.count(DisputeCase.id)).where(DisputeCase.reference.like(f"{prefix}%"))
-    )
+        of_year = DisputeCase.reference.like(f"{prefix}%")
+    else:
+        of_year = and_(DisputeCase.reference >= prefix, DisputeCase.reference < f"D-{year}.")
+    count = session.scalar(select(func.count()).select_from(DisputeCase).where(of_year))
     return f"{prefix}{(count or 0) + 1:04d}"
 
 

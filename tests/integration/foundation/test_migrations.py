@@ -12,14 +12,15 @@ from sqlalchemy import create_engine, text
 
 from steward.config import get_settings
 from steward.db import Base, make_engine
-from steward.migrate import upgrade
+from steward.migrate import on_backend, upgrade
 from tests.conftest import _drop_pg_database
 
 
 def _diff(url: str) -> list:
     engine = make_engine(url)
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": False})
+        ctx = MigrationContext.configure(
+            conn, opts={"compare_type": False, "include_object": on_backend(conn.dialect.name)})
         diff = compare_metadata(ctx, Base.metadata)
     engine.dispose()
     return diff
