@@ -123,10 +123,14 @@ def overdue_items(session: Session, today: date) -> list[Milestone]:
 
 
 def lodged_disputes(session: Session) -> list[tuple[int, datetime]]:
-    """(id, lodged_at) of every dispute lodged with the DUG (R-DSP-3)."""
+    """(id, lodged_at) of every dispute lodged with the DUG (R-DSP-3) about service levels: a
+    complaint refused as outside them (R-DSP-1: delegation, policy) is no sign of a breach of
+    them (R-SYS-1)."""
+    from steward.disputes.domain import Stage
     from steward.disputes.models import DisputeCase
 
-    rows = session.execute(select(DisputeCase.id, DisputeCase.lodged_at).where(DisputeCase.lodged_at.is_not(None)))
+    rows = session.execute(select(DisputeCase.id, DisputeCase.lodged_at).where(
+        DisputeCase.lodged_at.is_not(None), DisputeCase.stage != Stage.REFUSED.value))
     return [(i, at) for i, at in rows if at is not None]
 
 

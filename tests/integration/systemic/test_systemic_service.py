@@ -21,11 +21,11 @@ from tests.integration.ballots.factories import passed_decision
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
-def _disputes(session, org_id: int, n: int, start: datetime, step: timedelta) -> list[int]:  # type: ignore[no-untyped-def]
+def _disputes(session, org_id: int, n: int, start: datetime, step: timedelta, stage: str = "lodged") -> list[int]:  # type: ignore[no-untyped-def]
     ids = []
     for i in range(n):
-        case = DisputeCase(reference=f"D-{start:%j}-{i}", title="Slow change", complainant_org_id=org_id,
-                           stage="lodged", subject="performance", lodged_at=start + step * i)
+        case = DisputeCase(reference=f"D-{start:%j}-{stage[:3]}{i}", title="Slow change", complainant_org_id=org_id,
+                           stage=stage, subject="performance", lodged_at=start + step * i)
         session.add(case)
         session.flush()
         ids.append(case.id)
@@ -44,6 +44,17 @@ def test_dispute_count_signal_fires_above_threshold_with_links_R_SYS_1(session, 
     assert signal.kind == "dispute_count" and len(signal.evidence) == 6
     assert service.evidence_link(signal.evidence[-1]["kind"], signal.evidence[-1]["ref"]) == f"/disputes/{ids[0]}"
     assert session.scalar(select(OutboxEmail.to_address).where(OutboxEmail.to_address == dug.email))
+
+
+def test_refused_complaints_are_no_sign_of_a_service_level_breach_R_SYS_1_R_DSP_1(session, make) -> None:  # type: ignore[no-untyped-def]
+    org = make.operator("Complaining Registry")
+    _disputes(session, org.id, 5, NOW - timedelta(days=20), timedelta(days=3))
+    _disputes(session, org.id, 3, NOW - timedelta(days=2), timedelta(hours=1), stage="refused")
+    assert service.detect(session, NOW) == "no new signal"
+    _disputes(session, org.id, 1, NOW - timedelta(days=1), timedelta(0), stage="withdrawn")  # still a complaint
+    assert service.detect(session, NOW) == "1 new signals"
+    [signal] = session.scalars(select(Signal)).all()
+    assert len(signal.evidence) == 6
 
 
 def test_sla_and_audit_signals_R_SYS_1(session, make) -> None:  # type: ignore[no-untyped-def]
