@@ -211,16 +211,21 @@ async def csrf_protect(request: Request) -> None:
         raise Forbidden("The form has expired or was not sent from Steward (CSRF check failed). Reload the page and try again.")
 
 
-def nav_items(principal: Principal) -> list[dict[str, str]]:
+def nav_items(principal: Principal, here: str = "") -> list[dict[str, Any]]:
+    """The menu ``principal`` may use; the item for the page at ``here`` is marked ``current``:
+    the one whose path is the longest to contain it ("IFM data" on /sla/ifm, not "Performance")."""
     from steward.contexts import modules
 
-    items: list[dict[str, str]] = []
+    items: list[dict[str, Any]] = []
     for _name, views in modules("views"):
         for label, path, need in getattr(views, "NAV", []):
             if need is None or (need == "signed-in" and not principal.is_anonymous) or (
                 isinstance(need, Permission) and principal.has(need)
             ):
-                items.append({"label": label, "path": path})
+                items.append({"label": label, "path": path, "current": False})
+    containing = [i for i in items if here == i["path"] or here.startswith(i["path"].rstrip("/") + "/")]
+    if containing:
+        max(containing, key=lambda i: len(i["path"]))["current"] = True
     return items
 
 
@@ -229,7 +234,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     data = {
         "request": request,
         "principal": principal,
-        "nav": nav_items(principal),
+        "nav": nav_items(principal, request.url.path),
         # the token (and its cookie) only where a page has a form that needs it
         "csrf_field": lambda: Markup('<input type="hidden" name="{}" value="{}">').format(
             CSRF_FIELD, csrf_token(request)),

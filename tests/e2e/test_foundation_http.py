@@ -185,3 +185,20 @@ def test_many_concurrent_writers_on_sqlite_neither_deadlock_nor_fail(live_server
     with concurrent.futures.ThreadPoolExecutor(max_workers=60) as pool:
         codes = list(pool.map(create, range(120)))
     assert codes == [201] * 120
+
+
+def _current(html: str) -> list[str]:
+    import re
+
+    return re.findall(r'<a href="([^"]+)" aria-current="page">', html)
+
+
+def test_the_menu_marks_the_one_item_of_the_page(client, make):
+    """On /sla/ifm the menu marks "IFM data", not also "Performance" (/sla): the longest path that
+    contains the page; /disputes/findings likewise, and no item on a page outside the menu."""
+    assert _current(client.get("/disputes/findings").text) == ["/disputes/findings"]
+    assert _current(client.get("/sla").text) == ["/sla"]
+    assert _current(client.get("/login").text) == []
+    login(client, make.user("ifm_staff", org=make.org("PTI", "ifm")))
+    assert _current(client.get("/sla/ifm").text) == ["/sla/ifm"]
+    assert _current(client.get("/sla").text) == ["/sla"]
