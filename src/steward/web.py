@@ -84,6 +84,21 @@ def _commit_in_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
+def tld_label(a_label: str) -> Markup:
+    """A TLD as a page shows it: ``.example``; an IDN by its U-label then its A-label,
+    ``.рф (.xn--p1ai)``, the U-label isolated so that a right-to-left script cannot reorder the
+    text around it."""
+    from steward.registry.domain import shown
+
+    labels = shown(a_label)
+    if not labels.is_idn:
+        return Markup(".{}").format(a_label)
+    return Markup("<bdi>.{}</bdi> (.{})").format(labels.u_label, a_label)
+
+
+templates.env.filters["tld"] = tld_label
+
+
 async def get_db(request: Request) -> AsyncIterator[Session]:
     """The request owns the transaction: commit when the endpoint succeeds, else roll back.
 

@@ -415,6 +415,18 @@ def test_an_idn_operator_lodges_naming_its_tld_in_unicode(client: Any, make: Any
                     headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 201, r.text
     assert r.json()["tlds"] == ["xn--p1ai"]
+    # pages show the name people read, beside the A-label the API and the root zone use
+    page = client.get(f"/disputes/{r.json()['id']}", headers={"Authorization": f"Bearer {token}"})
+    assert "<bdi>.рф</bdi> (.xn--p1ai)" in page.text
+    assert "<bdi>.рф</bdi> (.xn--p1ai)" in client.get("/disputes/new", headers={"Authorization": f"Bearer {token}"}).text
+
+
+def test_tld_label_isolates_right_to_left_names_and_leaves_ascii_alone() -> None:
+    from steward.web import tld_label
+
+    assert tld_label("example") == ".example"
+    assert tld_label("xn--mgbaam7a8h") == "<bdi>.امارات</bdi> (.xn--mgbaam7a8h)"
+    assert tld_label("xn--zz") == ".xn--zz"  # not decodable: shown as stored
 
 
 def test_a_committed_change_whose_answer_fails_says_it_was_saved(client: Any, people: People,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from collections.abc import Iterable
@@ -91,6 +92,16 @@ class Labels:
     @property
     def is_idn(self) -> bool:
         return self.a_label != self.u_label
+
+
+@functools.lru_cache(maxsize=4096)
+def shown(a_label: str) -> Labels:
+    """The labels of a stored (already validated) A-label, for showing it: its U-label too when it
+    is an IDN (``xn--p1ai`` → ``рф``); the A-label twice if it cannot be decoded."""
+    try:
+        return Labels(a_label, idna.decode(a_label) if a_label.startswith("xn--") else a_label)
+    except (idna.IDNAError, UnicodeError):
+        return Labels(a_label, a_label)
 
 
 def labels(name: str) -> Labels:
