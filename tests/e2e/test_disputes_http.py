@@ -219,6 +219,24 @@ def test_bad_attachment_is_refused_and_nothing_changes(client: Any, people: Peop
     assert again["stage"] == "response_requested" and again["version"] == case["version"]
 
 
+def test_api_attachment_over_the_size_limit_is_refused_before_decoding(
+    client: Any, people: People, monkeypatch: Any
+) -> None:
+    from steward.config import get_settings
+
+    monkeypatch.setenv("STEWARD_UPLOAD_MAX_BYTES", "1024")
+    get_settings.cache_clear()
+    case = ok(act(client, people, "member", lodge(client, people), "request_response"))
+    big = base64.b64encode(b"%PDF-1.7\n" + b"0" * 2048).decode()
+    r = act(client, people, "ifm", case, "submit_response", text="resp",
+            attachments=[{"filename": "big.pdf", "content_type": "application/pdf", "content_base64": big}])
+    assert r.status_code == 422 and r.json()["field"] == "attachments"
+    assert "big.pdf" in r.json()["detail"] and "1024 bytes" in r.json()["detail"]
+    again = ok(client.get(f"/api/v1/disputes/{case['id']}", headers=h(people, "ifm")))
+    assert again["version"] == case["version"]
+    get_settings.cache_clear()
+
+
 SEES = ["operator", "ifm", "member", "chair", "liaison"]
 BLIND = ["recused", "other_operator", "sysadmin", "auditor", "idle_mediator", "mediator", "panelist",
          "expert", "iprt"]

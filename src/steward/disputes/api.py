@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from steward.accounts.principal import Principal
+from steward.config import get_settings
 from steward.db import new_session, utcnow
 from steward.disputes import domain, repository, service
 from steward.disputes.models import DisputeCase
@@ -154,7 +155,11 @@ def get_case(case_id: CaseId, db: DbSession, principal: CurrentPrincipal) -> Cas
 def act(case_id: CaseId, action: str, body: ActionIn, db: DbSession, principal: CurrentPrincipal) -> CaseOut:
     """Take ``action`` (see ``available_actions`` on the case). 409 if the case moved on meanwhile."""
     uploads = []
+    limit = get_settings().upload_max_bytes
     for i, a in enumerate(body.attachments):
+        if len(a.content_base64) > 4 * (limit // 3 + 1):  # refused before it is decoded into memory
+            raise Invalid(f"attachment {i + 1} ({a.filename}) is over the limit of {limit} bytes",
+                          field="attachments")
         try:
             data = base64.b64decode(a.content_base64, validate=True)
         except (binascii.Error, ValueError):
