@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import hmac
 import inspect
@@ -256,6 +258,18 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     }
     data.update(context or {})
     return templates.TemplateResponse(request, template, data, status_code=status_code)
+
+
+def base64_upload(content: str, name: str, field: str) -> bytes:
+    """A file sent to the API as base64 text: refused (naming ``name`` and ``field``) if it is not
+    base64, or if it is longer than the upload limit allows, before it is decoded into memory."""
+    limit = get_settings().upload_max_bytes
+    if len(content) > 4 * (limit // 3 + 1):
+        raise Invalid(f"{name} is over the limit of {limit} bytes", field=field)
+    try:
+        return base64.b64decode(content, validate=True)
+    except (binascii.Error, ValueError):
+        raise Invalid(f"{name} is not valid base64", field=field) from None
 
 
 def form_date(value: str, field: str) -> date:

@@ -355,9 +355,8 @@ def test_a_link_prefills_the_proposal_and_a_refused_proposal_keeps_the_input(cli
     )
 
 
-def test_auditor_uploads_the_report_document_hidden_until_published(client, make):
-    import hashlib
-
+def _commissioned_audit(make):  # type: ignore[no-untyped-def]
+    """An audit commissioned by the DUG's decision from a firm; (its id, the firm's auditor)."""
     from steward.audits import service as audits
     from steward.governance.domain import MotionKind
 
@@ -380,6 +379,13 @@ def test_auditor_uploads_the_report_document_hidden_until_published(client, make
             if motion.state == "open":
                 governance.cast_vote(s, voter, motion.id, "yes")
         audit_id = audits.commission(s, chair, firm_id=firm.id, declaration="Independent.").id
+    return audit_id, auditor
+
+
+def test_auditor_uploads_the_report_document_hidden_until_published(client, make):
+    import hashlib
+
+    audit_id, auditor = _commissioned_audit(make)
     login(client, auditor)
     pdf = b"%PDF-1.4 audit report\n"
     token = client.cookies.get("steward_csrf")
@@ -410,3 +416,25 @@ def test_auditor_uploads_the_report_document_hidden_until_published(client, make
     client.cookies.clear()
     assert client.get(f"/audits/{audit_id}/report-document").status_code == 404
     assert client.get(f"/api/v1/audits/{audit_id}").json()["report_document"] is None
+
+
+def test_auditor_submits_the_report_document_through_the_api_R_AUD_1(client, make):
+    import base64
+    import hashlib
+
+    audit_id, auditor = _commissioned_audit(make)
+    auth = {"Authorization": f"Bearer {make.token(auditor)}"}
+    pdf = b"%PDF-1.4 audit report\n"
+    body = {"report": "Summary", "findings": [{"title": "Slow changes", "severity": "major"}]}
+    bad = client.post(f"/api/v1/audits/{audit_id}/report", headers=auth, json={
+        **body, "document": {"filename": "r.pdf", "content_type": "application/pdf", "content_base64": "%%%"}})
+    assert bad.status_code == 422 and bad.json()["field"] == "document", bad.text
+    before = client.get(f"/api/v1/audits/{audit_id}", headers=auth).json()
+    assert before["report"] == "" and before["findings"] == [] and before["stage"] == "commissioned"
+    done = client.post(f"/api/v1/audits/{audit_id}/report", headers=auth, json={
+        **body, "document": {"filename": "report.pdf", "content_type": "application/pdf",
+                             "content_base64": base64.b64encode(pdf).decode()}})
+    assert done.status_code == 200, done.text
+    document = done.json()["report_document"]
+    assert document["sha256"] == hashlib.sha256(pdf).hexdigest() and document["size"] == len(pdf)
+    assert client.get(document["url"], headers=auth).content == pdf

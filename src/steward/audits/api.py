@@ -19,7 +19,7 @@ from steward.audits.schemas import (
 )
 from steward.authz import Permission
 from steward.governance.schemas import PathId
-from steward.web import CurrentPrincipal, DbSession, Router, require
+from steward.web import CurrentPrincipal, DbSession, Router, base64_upload, require
 
 router = Router(prefix="/api/v1/audits", tags=["audits"])
 
@@ -101,8 +101,13 @@ def report(
     principal: Principal = require(Permission.PERIODIC_AUDIT_REPORT),
 ) -> AuditOut:
     findings = [service.FindingInput(f.title, f.text, f.severity) for f in body.findings]
+    document = None
+    if body.document is not None:
+        d = body.document
+        document = service.ReportDocument(d.filename, d.content_type,
+                                          base64_upload(d.content_base64, f"the report document ({d.filename})", "document"))
     return audit_out(
-        service.submit_report(db, principal, audit_id, body.report, findings), principal
+        service.submit_report(db, principal, audit_id, body.report, findings, document=document), principal
     )
 
 

@@ -32,9 +32,16 @@ class FindingIn(BaseModel):
     severity: str = "observation"
 
 
+class DocumentIn(BaseModel):
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    content_base64: str
+
+
 class ReportIn(BaseModel):
     report: str
     findings: list[FindingIn]
+    document: DocumentIn | None = Field(None, description="The report itself as a file (PDF, text, …), optional")
 
 
 class PublishIn(BaseModel):

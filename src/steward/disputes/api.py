@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 from datetime import datetime
 from typing import Annotated
@@ -13,7 +11,6 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from steward.accounts.principal import Principal
-from steward.config import get_settings
 from steward.db import new_session, utcnow
 from steward.disputes import domain, repository, service
 from steward.disputes.models import DisputeCase
@@ -32,7 +29,7 @@ from steward.disputes.schemas import (
     TimelineOut,
 )
 from steward.errors import Invalid, SavedButUnanswered, Unauthenticated
-from steward.web import CurrentPrincipal, DbSession, Router
+from steward.web import CurrentPrincipal, DbSession, Router, base64_upload
 
 log = logging.getLogger(__name__)
 
@@ -155,15 +152,8 @@ def get_case(case_id: CaseId, db: DbSession, principal: CurrentPrincipal) -> Cas
 def act(case_id: CaseId, action: str, body: ActionIn, db: DbSession, principal: CurrentPrincipal) -> CaseOut:
     """Take ``action`` (see ``available_actions`` on the case). 409 if the case moved on meanwhile."""
     uploads = []
-    limit = get_settings().upload_max_bytes
     for i, a in enumerate(body.attachments):
-        if len(a.content_base64) > 4 * (limit // 3 + 1):  # refused before it is decoded into memory
-            raise Invalid(f"attachment {i + 1} ({a.filename}) is over the limit of {limit} bytes",
-                          field="attachments")
-        try:
-            data = base64.b64decode(a.content_base64, validate=True)
-        except (binascii.Error, ValueError):
-            raise Invalid(f"attachment {i + 1} is not valid base64", field="attachments") from None
+        data = base64_upload(a.content_base64, f"attachment {i + 1} ({a.filename})", "attachments")
         uploads.append(service.Upload(a.filename, a.content_type, data))
     req = service.ActionRequest(
         action=action, version=body.version, text=body.text, refusal_ground=body.refusal_ground,
