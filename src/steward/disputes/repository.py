@@ -30,6 +30,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import BindParameter
@@ -237,7 +238,7 @@ def board_cases(session: Session, principal: Principal, per_stage: int) -> tuple
     """
     counts: dict[str, int] = {}
     kept: dict[str, list[Row[Any]]] = {}
-    rows = session.execute(_board_statement(_who(principal), per_stage)).all()
+    rows = session.execute(_board_statement(_who(principal), per_stage, session.get_bind().dialect)).all()
     for row in sorted((r for r in rows if r.id is not None), key=_urgency):
         stage = kept.setdefault(row.stage, [])
         if len(stage) < per_stage:
@@ -248,10 +249,18 @@ def board_cases(session: Session, principal: Principal, per_stage: int) -> tuple
     return sorted((r for shown in kept.values() for r in shown), key=_urgency), counts
 
 
-# The board's statement is built once per kind of viewer and kept: a reused statement object
-# keeps its cache key and compiled form (building and keying one took longer than running it).
+# The board's statement is built once per kind of viewer and kept (building and keying one took
+# longer than running it), as SQL with its values written in, typed columns declared: it has no
+# parameters, so PostgreSQL plans it once per connection (psycopg prepares a statement sent five
+# times) where, with parameters, it planned it again at every visit (1.4 ms of its 3).
 @functools.lru_cache(maxsize=256)
-def _board_statement(who: tuple[frozenset[str], int | None, int | None], per_stage: int) -> Any:
+def _board_statement(who: tuple[frozenset[str], int | None, int | None], per_stage: int, dialect: Dialect) -> Any:
+    board = _board_union(who, per_stage)
+    sql = board.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+    return text(str(sql)).columns(*board.selected_columns)
+
+
+def _board_union(who: tuple[frozenset[str], int | None, int | None], per_stage: int) -> Any:
     readable = _visibility(who)
     no_count = null().cast(Integer).label("n")
     parts = []
