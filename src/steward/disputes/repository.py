@@ -402,7 +402,9 @@ def next_reference(session: Session, year: int) -> str:
     of_year: ColumnElement[bool]
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _REFERENCE_LOCK})
-        of_year = DisputeCase.reference.like(f"{prefix}%")
+        # the pattern written into the SQL: with a parameter, PostgreSQL moves to a generic plan
+        # (prepared statements), which cannot read a prefix from an index
+        of_year = DisputeCase.reference.like(bindparam("pattern", f"{prefix}%", literal_execute=True))
     else:
         of_year = and_(DisputeCase.reference >= prefix, DisputeCase.reference < f"D-{year}.")
     count = session.scalar(select(func.count()).select_from(DisputeCase).where(of_year))
