@@ -919,22 +919,43 @@ class Notice:
 
 def open_deadlines(case: Case) -> dict[DeadlineKind, datetime]:
     """Deadlines still running: the moment each falls due."""
+    return running_deadlines(
+        case.stage,
+        acknowledgement_due=case.acknowledgement_due.due if case.acknowledgement_due else None,
+        acknowledged=case.acknowledged_at is not None,
+        answer_due=case.answer_due.due if case.answer_due else None,
+        answered=case.answered_at is not None,
+        response_due=case.response_due.due if case.response_due else None,
+        remedy_due=case.remedy_due,
+    )
+
+
+def running_deadlines(
+    stage: Stage, *, acknowledgement_due: datetime | None, acknowledged: bool, answer_due: datetime | None,
+    answered: bool, response_due: datetime | None, remedy_due: datetime | None,
+) -> dict[DeadlineKind, datetime]:
+    """``open_deadlines`` from the moments the deadlines fall due (what a list of many cases reads)."""
     out: dict[DeadlineKind, datetime] = {}
-    if case.stage is Stage.NEGOTIATION:
-        if case.acknowledgement_due is not None and case.acknowledged_at is None:
-            out[DeadlineKind.ACKNOWLEDGEMENT] = case.acknowledgement_due.due
-        if case.answer_due is not None and case.answered_at is None:
-            out[DeadlineKind.ANSWER] = case.answer_due.due
-    if case.stage is Stage.RESPONSE_REQUESTED and case.response_due is not None:
-        out[DeadlineKind.RESPONSE] = case.response_due.due
-    if case.stage is Stage.REMEDY_PENDING and case.remedy_due is not None:
-        out[DeadlineKind.REMEDY] = case.remedy_due
+    if stage is Stage.NEGOTIATION:
+        if acknowledgement_due is not None and not acknowledged:
+            out[DeadlineKind.ACKNOWLEDGEMENT] = acknowledgement_due
+        if answer_due is not None and not answered:
+            out[DeadlineKind.ANSWER] = answer_due
+    if stage is Stage.RESPONSE_REQUESTED and response_due is not None:
+        out[DeadlineKind.RESPONSE] = response_due
+    if stage is Stage.REMEDY_PENDING and remedy_due is not None:
+        out[DeadlineKind.REMEDY] = remedy_due
     return out
 
 
 def overdue(case: Case, now: datetime) -> frozenset[DeadlineKind]:
     """Running deadlines that have passed: flagged on the case and in the DUG's queue."""
-    return frozenset(k for k, due in open_deadlines(case).items() if now >= due)
+    return passed(open_deadlines(case), now)
+
+
+def passed(deadlines: dict[DeadlineKind, datetime], now: datetime) -> frozenset[DeadlineKind]:
+    """Which of these running deadlines have passed at ``now``."""
+    return frozenset(k for k, due in deadlines.items() if now >= due)
 
 
 def next_due(case: Case) -> datetime | None:

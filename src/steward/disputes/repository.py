@@ -281,11 +281,14 @@ def _board_union(who: tuple[frozenset[str], int | None, int | None], per_stage: 
     return union_all(*parts, select(*counts.subquery().c))
 
 
-# what the board shows of a case, and what its deadline flags are computed from
+# what the board shows of a case, and what its deadline flags are computed from: of a working-day
+# deadline only the moment it falls due (ISO 8601), not the days counted that prove it
 _BOARD_COLUMNS = (
     DisputeCase.id, DisputeCase.reference, DisputeCase.title, DisputeCase.complainant_org_id, DisputeCase.stage,
-    DisputeCase.next_due_at, DisputeCase.acknowledgement_due, DisputeCase.acknowledged_at,
-    DisputeCase.answer_due, DisputeCase.answered_at, DisputeCase.response_due, DisputeCase.remedy_due,
+    DisputeCase.next_due_at,
+    DisputeCase.acknowledgement_due["due"].as_string().label("acknowledgement_due"), DisputeCase.acknowledged_at,
+    DisputeCase.answer_due["due"].as_string().label("answer_due"), DisputeCase.answered_at,
+    DisputeCase.response_due["due"].as_string().label("response_due"), DisputeCase.remedy_due,
 )
 
 

@@ -136,14 +136,18 @@ def _deadline(data: dict[str, Any] | None) -> Deadline | None:
     return Deadline.from_dict(data) if data else None
 
 
-def deadlines_of(row: Any) -> Case:
-    """The domain's view of a case as far as its running deadlines go (stage and deadline columns
-    only): enough for ``domain.overdue`` and ``domain.next_due``, for lists of many cases."""
-    return Case(
-        stage=Stage(row.stage),
-        acknowledgement_due=_deadline(row.acknowledgement_due), acknowledged_at=row.acknowledged_at,
-        answer_due=_deadline(row.answer_due), answered_at=row.answered_at,
-        response_due=_deadline(row.response_due), remedy_due=row.remedy_due,
+def deadlines_of(row: Any) -> dict[DeadlineKind, datetime]:
+    """A listed case's running deadlines, from its stage and the moments its deadlines fall due
+    (the board reads those alone, not the deadlines' proofs): for lists of many cases."""
+
+    def moment(value: str | None) -> datetime | None:
+        return datetime.fromisoformat(value) if value else None
+
+    return domain.running_deadlines(
+        Stage(row.stage),
+        acknowledgement_due=moment(row.acknowledgement_due), acknowledged=row.acknowledged_at is not None,
+        answer_due=moment(row.answer_due), answered=row.answered_at is not None,
+        response_due=moment(row.response_due), remedy_due=row.remedy_due,
     )
 
 

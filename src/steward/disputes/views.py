@@ -83,7 +83,7 @@ def board(request: Request, db: DbSession, principal: CurrentPrincipal) -> Respo
     rows, counts = repository.board_cases(db, principal, BOARD_PER_STAGE)
     now = utcnow()
     items = [{"row": r, "stage": r.stage, "complainant": r.complainant or "?",
-              "overdue": sorted(k.value for k in domain.overdue(service.deadlines_of(r), now))} for r in rows]
+              "overdue": sorted(k.value for k in domain.passed(service.deadlines_of(r), now))} for r in rows]
     columns = [(stage, [i for i in items if i["stage"] == stage.value], counts.get(stage.value, 0))
                for stage in LADDER]
     return render(request, "disputes/board.html", {"columns": columns, "count": sum(counts.values()),

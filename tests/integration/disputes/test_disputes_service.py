@@ -192,6 +192,24 @@ def test_sql_visibility_matches_the_domain_rule_for_every_role(world: World) -> 
             service.get_case(s, w.p(s, "recused"), cid)
 
 
+def test_the_boards_deadlines_are_the_cases_own(world: World) -> None:
+    """The board reads of a deadline only the moment it falls due (not its proof): the running
+    deadlines it flags are those of the case read whole, on both backends."""
+    w = world
+    cid = lodge(w)
+    act(w, "member", cid, "request_response", T0)
+    with session_scope() as s:
+        negotiating = service.open_case(s, w.p(s, "operator"), FORM, negotiate_first=True, now=T0).id
+    with session_scope() as s:
+        for viewer, case_id in (("member", cid), ("ifm", negotiating)):
+            rows, _counts = repository.board_cases(s, w.p(s, viewer), 10)
+            [row] = [r for r in rows if r.id == case_id]
+            whole = domain.open_deadlines(service.to_domain(s.get(DisputeCase, case_id)))
+            assert whole and service.deadlines_of(row) == whole, viewer
+            later = max(whole.values()) + timedelta(seconds=1)
+            assert domain.passed(service.deadlines_of(row), later) == frozenset(whole)
+
+
 def test_dug_does_not_see_direct_negotiation(world: World) -> None:
     w = world
     with session_scope() as s:
