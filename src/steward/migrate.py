@@ -20,7 +20,9 @@ def on_backend(dialect: str) -> Callable[..., bool]:
 
     def include(obj: Any, _name: str | None, _type: str, _reflected: bool, _compare_to: Any) -> bool:
         only_on = getattr(getattr(obj, "_ddl_if", None), "dialect", None)
-        return only_on is None or only_on == dialect
+        if only_on is None:
+            return True
+        return dialect == only_on if isinstance(only_on, str) else dialect in only_on
 
     return include
 

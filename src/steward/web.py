@@ -264,7 +264,7 @@ def base64_upload(content: str, name: str, field: str) -> bytes:
     """A file sent to the API as base64 text: refused (naming ``name`` and ``field``) if it is not
     base64, or if it is longer than the upload limit allows, before it is decoded into memory."""
     limit = get_settings().upload_max_bytes
-    if len(content) > 4 * (limit // 3 + 1):
+    if len(content) > 4 * -(-limit // 3):  # the base64 length of a file of ``limit`` bytes
         raise Invalid(f"{name} is over the limit of {limit} bytes", field=field)
     try:
         return base64.b64decode(content, validate=True)

@@ -200,5 +200,7 @@ def test_the_menu_marks_the_one_item_of_the_page(client, make):
     assert _current(client.get("/sla").text) == ["/sla"]
     assert _current(client.get("/login").text) == []
     login(client, make.user("ifm_staff", org=make.org("PTI", "ifm")))
+    assert _current(client.get("/disputes/findings").text) == ["/disputes/findings"]  # "Disputes" shown now
+    assert _current(client.get("/disputes").text) == ["/disputes"]
     assert _current(client.get("/sla/ifm").text) == ["/sla/ifm"]
     assert _current(client.get("/sla").text) == ["/sla"]

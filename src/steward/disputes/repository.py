@@ -7,6 +7,7 @@ R-DUG-3 in SQL (the same rule as ``domain.relations``; a test checks they agree)
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -140,8 +141,13 @@ def visibility_clause(principal: Principal) -> object:
 
 
 def _who(principal: Principal) -> tuple[frozenset[str], int | None, int | None]:
-    """What a case's visibility depends on of the principal: roles, organisation, user."""
-    return frozenset(r.value for r in principal.roles), principal.organisation_id, principal.user_id
+    """What a case's visibility depends on of the principal (``_visibility``): roles; the
+    organisation only for its operator's staff and the DUG (recusal); the user only for mediators
+    and panelists (engaged per case). The kept statements are one per such kind of viewer."""
+    roles = frozenset(r.value for r in principal.roles)
+    org = principal.organisation_id if "operator_staff" in roles or roles & DUG_ROLES else None
+    user = principal.user_id if roles & {"mediator", "iap_panelist"} else None
+    return roles, org, user
 
 
 def _visibility(who: tuple[frozenset[str], int | None, int | None]) -> object:
@@ -256,8 +262,11 @@ def board_cases(session: Session, principal: Principal, per_stage: int) -> tuple
 @functools.lru_cache(maxsize=256)
 def _board_statement(who: tuple[frozenset[str], int | None, int | None], per_stage: int, dialect: Dialect) -> Any:
     board = _board_union(who, per_stage)
-    sql = board.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
-    return text(str(sql)).columns(*board.selected_columns)
+    sql = str(board.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    # the values written in are integers and this module's constants; none may read as a
+    # parameter (":name") once the SQL is text again
+    assert not re.search(r"(?<!:):[A-Za-z_]", sql), sql
+    return text(sql).columns(*board.selected_columns)
 
 
 def _board_union(who: tuple[frozenset[str], int | None, int | None], per_stage: int) -> Any:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from steward.accounts.principal import Principal
@@ -123,14 +123,18 @@ def overdue_items(session: Session, today: date) -> list[Milestone]:
 
 
 def lodged_disputes(session: Session) -> list[tuple[int, datetime]]:
-    """(id, lodged_at) of every dispute lodged with the DUG (R-DSP-3) about service levels: a
-    complaint refused as outside them (R-DSP-1: delegation, policy) is no sign of a breach of
-    them (R-SYS-1)."""
+    """(id, lodged_at) of every dispute lodged with the DUG (R-DSP-3), but for a complaint
+    refused at the door as outside the service levels (R-DSP-1: delegation, policy; closed the
+    moment it was lodged): it is no sign of a breach of them (R-SYS-1). A complaint the DUG
+    refuses later stays counted: it was counted while open, and dropping it would move the
+    episodes already signalled (keyed by the dispute that took a window over its threshold)."""
     from steward.disputes.domain import Stage
     from steward.disputes.models import DisputeCase
 
+    refused_at_the_door = and_(DisputeCase.stage == Stage.REFUSED.value,
+                               DisputeCase.closed_at == DisputeCase.lodged_at)
     rows = session.execute(select(DisputeCase.id, DisputeCase.lodged_at).where(
-        DisputeCase.lodged_at.is_not(None), DisputeCase.stage != Stage.REFUSED.value))
+        DisputeCase.lodged_at.is_not(None), ~refused_at_the_door))
     return [(i, at) for i, at in rows if at is not None]
 
 

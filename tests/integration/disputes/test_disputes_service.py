@@ -27,6 +27,7 @@ T0 = datetime(2025, 11, 24, 18, 0, tzinfo=UTC)  # Monday 10:00 in Los Angeles
 
 class World:
     def __init__(self, make: Any) -> None:
+        self.make = make
         self.ifm_org = make.org("PTI", "ifm")
         self.op_org = make.operator("Example Registry", tlds=(("example", "country-code"),))
         self.other_org = make.operator("Other Registry", tlds=(("other", "generic"),))
@@ -101,6 +102,9 @@ def test_ladder_to_not_remedied_with_injected_time(world: World) -> None:
     act(w, "chair", cid, "engage_iap", late, panelist_ids=[w.users["panelist"].id])
     row = act(w, "panelist", cid, "find_breach_remediable", late, text="breach")
     assert row.remedy_due == late + timedelta(days=30)
+    with session_scope() as s:  # the board flags the remedy deadline as the case does
+        [listed] = [r for r in repository.board_cases(s, w.p(s, "member"), 10)[0] if r.id == cid]
+        assert service.deadlines_of(listed) == {domain.DeadlineKind.REMEDY: late + timedelta(days=30)}
     with pytest.raises(Conflict, match="R-DSP-6"):
         act(w, "chair", cid, "declare_not_remedied", late + timedelta(days=29))
     row = act(w, "chair", cid, "declare_not_remedied", late + timedelta(days=30))
@@ -208,6 +212,24 @@ def test_the_boards_deadlines_are_the_cases_own(world: World) -> None:
             assert whole and service.deadlines_of(row) == whole, viewer
             later = max(whole.values()) + timedelta(seconds=1)
             assert domain.passed(service.deadlines_of(row), later) == frozenset(whole)
+            before = min(whole.values()) - timedelta(seconds=1)
+            assert domain.passed(service.deadlines_of(row), before) == frozenset()
+
+
+def test_the_board_is_one_statement_per_kind_of_viewer_with_no_parameters(world: World) -> None:
+    """Kept per kind of viewer (not per person: two DUG members of one organisation share it) and
+    sent without parameters, so that PostgreSQL plans it once per connection."""
+    w = world
+    another_member = w.make.user("dug_member", org=w.other_org)
+    with session_scope() as s:
+        dialect = s.get_bind().dialect
+        kept = {who: repository._board_statement(repository._who(w.p(s, who)), 10, dialect)
+                for who in ("member", "chair", "recused", "ifm", "operator", "mediator")}
+        extra_member = repository._who(another_member.principal(s))
+        assert repository._board_statement(extra_member, 10, dialect) is kept["member"]
+        assert len({id(k) for k in kept.values()}) == len(kept)  # member and chair differ by role
+        for statement in kept.values():
+            assert statement.compile(dialect=dialect).params == {}
 
 
 def test_dug_does_not_see_direct_negotiation(world: World) -> None:

@@ -21,11 +21,14 @@ from tests.integration.ballots.factories import passed_decision
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
-def _disputes(session, org_id: int, n: int, start: datetime, step: timedelta, stage: str = "lodged") -> list[int]:  # type: ignore[no-untyped-def]
+def _disputes(session, org_id: int, n: int, start: datetime, step: timedelta, stage: str = "lodged",  # type: ignore[no-untyped-def]
+              closed_after: timedelta | None = None) -> list[int]:
     ids = []
     for i in range(n):
+        lodged = start + step * i
         case = DisputeCase(reference=f"D-{start:%j}-{stage[:3]}{i}", title="Slow change", complainant_org_id=org_id,
-                           stage=stage, subject="performance", lodged_at=start + step * i)
+                           stage=stage, subject="performance", lodged_at=lodged,
+                           closed_at=None if closed_after is None else lodged + closed_after)
         session.add(case)
         session.flush()
         ids.append(case.id)
@@ -46,15 +49,29 @@ def test_dispute_count_signal_fires_above_threshold_with_links_R_SYS_1(session, 
     assert session.scalar(select(OutboxEmail.to_address).where(OutboxEmail.to_address == dug.email))
 
 
-def test_refused_complaints_are_no_sign_of_a_service_level_breach_R_SYS_1_R_DSP_1(session, make) -> None:  # type: ignore[no-untyped-def]
+def test_complaints_refused_at_the_door_are_no_sign_of_a_service_level_breach_R_SYS_1_R_DSP_1(session, make) -> None:  # type: ignore[no-untyped-def]
     org = make.operator("Complaining Registry")
     _disputes(session, org.id, 5, NOW - timedelta(days=20), timedelta(days=3))
-    _disputes(session, org.id, 3, NOW - timedelta(days=2), timedelta(hours=1), stage="refused")
+    # refused as they were lodged (a delegation or policy matter): never an open complaint
+    _disputes(session, org.id, 3, NOW - timedelta(days=2), timedelta(hours=1), stage="refused",
+              closed_after=timedelta(0))
     assert service.detect(session, NOW) == "no new signal"
-    _disputes(session, org.id, 1, NOW - timedelta(days=1), timedelta(0), stage="withdrawn")  # still a complaint
+    _disputes(session, org.id, 1, NOW - timedelta(days=1), timedelta(0), stage="withdrawn",
+              closed_after=timedelta(hours=2))  # still a complaint about the service levels
     assert service.detect(session, NOW) == "1 new signals"
     [signal] = session.scalars(select(Signal)).all()
     assert len(signal.evidence) == 6
+
+
+def test_a_complaint_the_dug_refuses_later_does_not_move_a_signalled_episode_R_SYS_1(session, make) -> None:  # type: ignore[no-untyped-def]
+    org = make.operator("Complaining Registry")
+    ids = _disputes(session, org.id, 6, NOW - timedelta(days=20), timedelta(days=3))
+    assert service.detect(session, NOW) == "1 new signals"
+    _disputes(session, org.id, 1, NOW - timedelta(hours=1), timedelta(0))
+    refused = session.get(DisputeCase, ids[1])
+    refused.stage, refused.closed_at = "refused", NOW - timedelta(hours=2)  # by the DUG, days after lodging
+    session.flush()
+    assert service.detect(session, NOW) == "no new signal"  # the same burst is not signalled twice
 
 
 def test_sla_and_audit_signals_R_SYS_1(session, make) -> None:  # type: ignore[no-untyped-def]
