@@ -139,17 +139,6 @@ def load_demo(session: Session, ctx: Any) -> None:
     service.adopt_charter(
         session, chair, CHARTER_V1, date(2016, 10, 1), note="Adopted at the transition."
     )
-    service.adopt_charter(
-        session,
-        chair,
-        CharterText(
-            CHARTER_V1.role,
-            CHARTER_V1.chair_appointment.replace("renewable once", "renewable twice"),
-            CHARTER_V1.communication_lines + " Quarterly public briefings.",
-        ),
-        date(2024, 1, 1),
-        note="Chair terms renewable twice; quarterly public briefings.",
-    )
     seated: list[tuple[Any, str, str, bool, date | None]] = [
         (chair_user, "voting", "cctld", True, None),
         (ctx.users["member@dug.example"], "voting", "cctld", False, date(2026, 12, 31)),
@@ -192,8 +181,22 @@ def load_demo(session: Session, ctx: Any) -> None:
             voters.append(Principal.of(user))
     ctx.extra["dug_chair"] = chair
     ctx.extra["dug_voters"] = voters
-
+    # every charter after the first is the DUG's decision (R-DUG-1)
     today = service.today_utc()
+    pass_motion(session, ctx, MotionKind.adopt_charter, "Adopt charter version 2",
+                "Chair terms renewable twice; quarterly public briefings.", "charter", 2, today)
+    service.adopt_charter(
+        session,
+        chair,
+        CharterText(
+            CHARTER_V1.role,
+            CHARTER_V1.chair_appointment.replace("renewable once", "renewable twice"),
+            CHARTER_V1.communication_lines + " Quarterly public briefings.",
+        ),
+        today,
+        note="Chair terms renewable twice; quarterly public briefings.",
+    )
+
     # a tie: fails, and the page says why
     tie = service.propose_motion(
         session,

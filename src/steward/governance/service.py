@@ -122,13 +122,19 @@ def adopt_charter(
     effective_from: date,
     note: str = "",
 ) -> DugCharter:
-    """Adopt a new charter version (R-DUG-1); earlier versions are kept unchanged."""
+    """Adopt a new charter version (R-DUG-1); earlier versions are kept unchanged.
+
+    The first version founds the DUG (there is nobody yet to decide); every later one is the
+    DUG's own decision: a passed ``adopt_charter`` motion on ``charter``/<its version number>."""
     actor.require(Permission.GOVERNANCE_MANAGE)
     try:
         clean = validate_charter(text)
     except GovernanceError as err:
         raise _invalid(err) from None
     number = next_charter_version(v.version for v in repo.charters(session))
+    motion_id = None
+    if number > 1:
+        motion_id = require_decision(session, MotionKind.adopt_charter, "charter", number).id
     charter = DugCharter(
         version=number,
         role=clean.role,
@@ -146,7 +152,7 @@ def adopt_charter(
         actor=actor,
         subject_type="charter",
         subject_id=number,
-        data={"version": number, "effective_from": effective_from.isoformat()},
+        data={"version": number, "effective_from": effective_from.isoformat(), "motion_id": motion_id},
         public=True,
     )
     record_publication(
@@ -160,6 +166,7 @@ def adopt_charter(
             "role": clean.role,
             "chair_appointment": clean.chair_appointment,
             "communication_lines": clean.communication_lines,
+            "motion_id": motion_id,
         },
         actor=actor,
     )

@@ -19,17 +19,26 @@ from tests.integration.governance.dug_factory import (
     build_dug,
     org,
     pass_motion,
-    sysadmin,
     user,
 )
 
 
 def test_charter_versions_are_numbered_and_published_R_DUG_1(session: Session) -> None:
-    admin = sysadmin(session)
+    dug = build_dug(session)
+    admin = dug.chair
     text = CharterText("First point of escalation", "Elected by the members", "Monthly calls")
     v1 = governance.adopt_charter(session, admin, text, date(2016, 10, 1))
+    # a later version is the DUG's decision: none yet, so refused and nothing adopted
+    with pytest.raises(Conflict, match=r"Adopt a charter version.*charter 2"):
+        governance.adopt_charter(session, admin, text, date(2024, 1, 1))
+    pass_motion(session, dug, "adopt_charter", "charter", 3)  # a decision on another version
+    with pytest.raises(Conflict):
+        governance.adopt_charter(session, admin, text, date(2024, 1, 1))
+    motion = pass_motion(session, dug, "adopt_charter", "charter", 2)
     v2 = governance.adopt_charter(session, admin, text, date(2024, 1, 1), note="Chair term 2y")
     assert (v1.version, v2.version) == (1, 2)
+    event = session.scalars(select(AuditEvent).where(AuditEvent.tag == "charter:adopted")).all()[-1]
+    assert event.data["motion_id"] == motion.id
     kinds = session.scalars(select(Publication.kind)).all()
     assert kinds.count("charter") == 2
     with pytest.raises(Invalid) as err:
