@@ -8,7 +8,7 @@ Services flush, never commit; emails go to the outbox in the same transaction.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from steward.accounts.principal import Principal
-from steward.authz import Permission
+from steward.authz import Permission, Role
 from steward.config import Settings, get_settings
 from steward.db import utcnow
 from steward.disputes import domain, repository
@@ -129,6 +129,36 @@ def actor_of(principal: Principal, parties: CaseParties) -> Actor:
         principal.user_id,
         domain.relations(viewer_of(principal), parties),
         frozenset(p.value for p in principal.permissions),
+    )
+
+
+def case_actor(db: Session, principal: Principal, facts: CaseParties, action: Action | None = None) -> Actor:
+    """The principal as an actor on this case (``action``: the one asked for, if known).
+
+    The chair carries out the DUG's decisions on a dispute (``dispute:decide``; each is already a
+    passed motion). When every chair is recused from the case (R-DUG-3: the chair's organisation is
+    a party), a voting member who is not recused stands in for the chair on it, or the DUG's
+    decisions on that dispute could never be carried out."""
+    actor = actor_of(principal, facts)
+    if (
+        domain.PERM_DECIDE not in actor.permissions
+        and principal.has_role(Role.DUG_MEMBER)
+        and CaseRole.DUG in actor.relations
+        and (action is None or action in _DECIDED)
+        and _chairs_recused(db, facts)
+    ):
+        actor = replace(actor, permissions=actor.permissions | {domain.PERM_DECIDE})
+    return actor
+
+
+_DECIDED = frozenset(t.action for t in domain.TRANSITIONS if t.permission == domain.PERM_DECIDE)
+
+
+def _chairs_recused(db: Session, facts: CaseParties) -> bool:
+    chairs = repository.users_with_roles(db, [Role.DUG_CHAIR.value])
+    return bool(chairs) and all(
+        domain.is_recused(Viewer(c.id, frozenset({Role.DUG_CHAIR.value}), c.organisation_id), facts)
+        for c in chairs
     )
 
 
@@ -256,7 +286,7 @@ def parties(db: Session, row: DisputeCase) -> CaseParties:
 def available_actions(db: Session, principal: Principal, row: DisputeCase, now: datetime | None = None) -> list[Action]:
     if principal.is_anonymous:
         return []
-    actor = actor_of(principal, parties(db, row))
+    actor = case_actor(db, principal, parties(db, row))
     return domain.available_actions(to_domain(row), actor, now or utcnow())
 
 
@@ -442,7 +472,7 @@ def act(
     if inp.complaint is not None:
         _check_tlds(db, row.complainant_org_id, inp.complaint)
     before = to_domain(row)
-    outcome = _apply(before, action, actor_of(principal, facts), inp)
+    outcome = _apply(before, action, case_actor(db, principal, facts, action), inp)
     decision = _require_dug_decision(db, action, row.id)
     values = _columns(outcome.case)
     if not repository.compare_and_set(db, row.id, expected, values):

@@ -18,7 +18,7 @@ from steward.config import get_settings
 from steward.db import new_session, session_scope
 from steward.disputes import domain, repository, service
 from steward.disputes.models import DisputeCase, DisputeTimelineEntry
-from steward.errors import Conflict, NotFound
+from steward.errors import Conflict, Forbidden, NotFound
 from steward.events import AuditEvent, Publication
 from steward.outbox import OutboxEmail
 
@@ -230,6 +230,43 @@ def test_the_board_is_one_statement_per_kind_of_viewer_with_no_parameters(world:
         assert len({id(k) for k in kept.values()}) == len(kept)  # member and chair differ by role
         for statement in kept.values():
             assert statement.compile(dialect=dialect).params == {}
+
+
+@pytest.mark.parametrize("chair_recused", [True, False])
+def test_a_member_stands_in_for_a_recused_chair_R_DUG_3(db_url: str, make: Any, chair_recused: bool) -> None:
+    """The chair carries out the DUG's decisions on a dispute; when the chair's own organisation is
+    a party, a voting member who is not recused does (the decision itself is still a motion)."""
+    make.org("PTI", "ifm")
+    operator_org = make.operator("Example Registry", tlds=(("example", "country-code"),))
+    other = make.operator("Other Registry", tlds=(("other", "generic"),))
+    people = {
+        "operator": make.user("operator_staff", org=operator_org),
+        "member": make.user("dug_member", org=other),
+        "chair": make.user("dug_chair", org=operator_org if chair_recused else other),
+        "recused": make.user("dug_member", org=operator_org),
+        "mediator": make.user("mediator"),
+    }
+    with session_scope() as s:
+        cid = service.open_case(s, people["operator"].principal(s), FORM, now=T0).id
+    late = T0 + timedelta(days=30)
+    for action, when in (("request_response", T0), ("proceed_without_response", late)):
+        with session_scope() as s:
+            service.act(s, people["member"].principal(s), cid, service.ActionRequest(action), now=when)
+    decide("engage_mediator", cid)
+    with session_scope() as s:
+        row = s.get(DisputeCase, cid)
+        offered = service.available_actions(s, people["member"].principal(s), row, late)
+        assert (domain.Action.ENGAGE_MEDIATOR in offered) is chair_recused
+    engage = service.ActionRequest("engage_mediator", mediator_ids=[people["mediator"].id])
+    if not chair_recused:  # the chair, who is not recused, does it; a member may not
+        with pytest.raises(Forbidden), session_scope() as s:
+            service.act(s, people["member"].principal(s), cid, engage, now=late)
+        return
+    with pytest.raises(NotFound), session_scope() as s:  # a recused member never sees it
+        service.act(s, people["recused"].principal(s), cid, engage, now=late)
+    with session_scope() as s:
+        row = service.act(s, people["member"].principal(s), cid, engage, now=late)
+        assert row.stage == "mediation"
 
 
 def test_dug_does_not_see_direct_negotiation(world: World) -> None:
