@@ -117,3 +117,26 @@ def test_the_whole_ladder_in_the_browser(live_server: Any, page: Any, make: Any)
     assert "seven days" not in page.content()
     page.goto(case_url)
     assert "DS update for .de" not in page.content()
+
+
+def test_an_idn_operator_sees_its_tld_by_name_and_a_label(live_server: Any, page: Any, make: Any) -> None:
+    """A right-to-left IDN TLD reads as its U-label, isolated from the text around it, beside the
+    A-label the records keep."""
+    base = live_server.url
+    make.org("Public Technical Identifiers", "ifm")
+    org = make.operator("Telecommunications and Digital Government Regulatory Authority",
+                        tlds=(("xn--mgbaam7a8h", "country-code"),))
+    operator = make.user("operator_staff", org=org, name="Amal Operator")
+    as_user(page, base, operator, f"{base}/disputes/new")
+    assert page.locator("#tlds-help bdi").inner_text() == ".امارات"
+    page.get_by_label("Title").fill("NS change for .امارات took five days")
+    page.get_by_label("TLDs concerned", exact=False).fill("امارات")
+    page.get_by_label("Service levels concerned", exact=False).fill("released → published 72 h")
+    page.get_by_label("What happened").fill("Published five days after release.")
+    page.get_by_label("Direct negotiation tried", exact=False).fill("Ticket 88.")
+    page.get_by_role("button", name="Submit").click()
+    page.wait_for_url("**/disputes/*")
+    tlds = page.locator("dt:text-is('TLDs') + dd")
+    assert tlds.inner_text() == ".امارات (.xn--mgbaam7a8h)"
+    assert tlds.locator("bdi").count() == 1
+    page.screenshot(path=str(REPO_SCREENSHOTS / "dispute-idn.png"), full_page=True)
