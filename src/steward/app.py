@@ -24,7 +24,7 @@ from steward.config import get_settings
 from steward.contexts import load_models, modules
 from steward.db import get_engine
 from steward.errors import StewardError, Unauthenticated
-from steward.middleware import AdmissionGate, PublicCache, SecurityHeaders
+from steward.middleware import AdmissionGate, BodyLimit, PublicCache, SecurityHeaders
 from steward.web import CSRF_COOKIE, SESSION_COOKIE, csrf_protect, csrf_token, render
 
 log = logging.getLogger("steward")
@@ -51,6 +51,17 @@ def _problem(request: Request, status: int, title: str, detail: str, extra: dict
     if status == 401:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     return render(request, "error.html", {"status": status, "title": title, "detail": detail}, status_code=status)
+
+
+# the routes that take an IFM event file (STEWARD_SLA_UPLOAD_MAX_BYTES, plus a form's own bytes)
+_EVENT_FILE_ROUTES = frozenset({"/sla/ifm/upload", "/api/v1/sla/events"})
+
+
+def _body_limit(path: str) -> int:
+    settings = get_settings()
+    if path in _EVENT_FILE_ROUTES:
+        return settings.sla_upload_max_bytes + 64 * 1024
+    return settings.request_max_bytes
 
 
 @asynccontextmanager
@@ -82,6 +93,8 @@ def create_app() -> FastAPI:
         dependencies=[Depends(csrf_protect)],
     )
 
+    # innermost: what it refuses still gets the security headers
+    app.add_middleware(BodyLimit, limit_for=_body_limit)
     app.add_middleware(AdmissionGate, requests=settings.max_concurrent_requests,
                        writers=settings.sqlite_concurrent_writers if settings.is_sqlite else None)
     app.add_middleware(SecurityHeaders, csp=CSP, svg_csp=SVG_CSP, csrf_cookie=CSRF_COOKIE,
@@ -111,7 +124,8 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        titles = {404: "Not found", 405: "Method not allowed", 401: "Sign-in required", 403: "Forbidden"}
+        titles = {404: "Not found", 405: "Method not allowed", 401: "Sign-in required", 403: "Forbidden",
+                  413: "Content too large"}
         return _problem(request, exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail))
 
     @app.exception_handler(OverflowError)

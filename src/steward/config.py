@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(5, ge=1)
     login_lockout_minutes: int = Field(15, ge=1)
     upload_max_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+    # the largest request body read at all (forms with several files, JSON with base64 files);
+    # the event file routes take STEWARD_SLA_UPLOAD_MAX_BYTES instead
+    request_max_bytes: int = Field(64 * 1024 * 1024, ge=1024)
 
     # working days (domain.md "Working days and time") and individual disputes (R-DSP-3, R-DSP-6)
     workdays_calendar: str = "US-CA"

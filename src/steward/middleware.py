@@ -1,5 +1,5 @@
-"""Plain ASGI middleware: the security headers on every response, the admission gate and the
-public portal's response cache.
+"""Plain ASGI middleware: the security headers on every response, the admission gate, the
+request body limit and the public portal's response cache.
 
 Written against the ASGI interface rather than Starlette's ``BaseHTTPMiddleware``, which runs
 every request through an extra task group and memory streams: on the request path that cost more
@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.requests import cookie_parser
 from starlette.responses import Response
 
@@ -26,6 +27,42 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class BodyLimit:
+    """A request body over its route's limit (``limit_for(path)``, in bytes) is refused with 413
+    before it is read into memory: at the first read when its ``Content-Length`` says so (nothing
+    of it is read), otherwise as soon as the bytes received pass the limit. The 413 is an
+    ``HTTPException`` raised where the application reads the body, so the app's error pages answer
+    it (problem+json on the API). The routes' own checks (a file's size and type, with clearer
+    messages) come after; this bounds what a request can make the server hold."""
+
+    def __init__(self, app: ASGIApp, limit_for: Callable[[str], int]) -> None:
+        self.app, self.limit_for = app, limit_for
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        header = next((v for k, v in scope["headers"] if k == b"content-length"), b"")
+        # a declared length is what the server will deliver at most; without one, count
+        declared = int(header) if header.isdigit() else None
+        received = declared or 0
+        refusal = f"The request is larger than this page or route accepts ({limit} bytes)."
+
+        async def counted() -> Message:
+            nonlocal received
+            if received > limit:
+                raise HTTPException(413, refusal)
+            message = await receive()
+            if message["type"] == "http.request" and declared is None:
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise HTTPException(413, refusal)
+            return message
+
+        await self.app(scope, counted, send)
 
 
 class AdmissionGate:

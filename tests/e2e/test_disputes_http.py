@@ -6,6 +6,7 @@ R-DSP-1…9, R-DUG-3. Every role, through every route: pages, API, search, attac
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -463,3 +464,35 @@ def test_a_committed_change_whose_answer_fails_says_it_was_saved(client: Any, pe
     monkeypatch.undo()
     cases = client.get("/api/v1/disputes", headers=h(people, "operator")).json()
     assert [c["title"] for c in cases] == [COMPLAINT["title"]]  # lodged once, and it stands
+
+
+def test_a_request_body_over_the_limit_is_refused_unread_and_changes_nothing(
+    client: Any, people: People, monkeypatch: Any
+) -> None:
+    """STEWARD_REQUEST_MAX_BYTES bounds what any request can make the server hold (413), whether
+    its length is declared or not; the event file routes take their own, larger limit."""
+    from steward.config import get_settings
+
+    monkeypatch.setenv("STEWARD_REQUEST_MAX_BYTES", "4096")
+    get_settings.cache_clear()
+    big = {**COMPLAINT, "what_happened": "x" * 8000}
+    declared = client.post("/api/v1/disputes", json=big, headers=h(people, "operator"))
+    assert declared.status_code == 413, declared.text
+    assert declared.headers["content-type"].startswith("application/problem+json")
+    assert "4096 bytes" in declared.json()["detail"]
+    raw = json.dumps(big).encode()
+    chunked = client.post("/api/v1/disputes", content=(raw[i:i + 1000] for i in range(0, len(raw), 1000)),
+                          headers={**h(people, "operator"), "content-type": "application/json"})
+    assert chunked.status_code == 413, chunked.text
+    assert client.get("/api/v1/disputes", headers=h(people, "operator")).json() == []
+    small = lodge(client, people)  # under the limit, as before
+    assert small["stage"] == "lodged"
+    events = client.post("/api/v1/sla/events", content=b"request_id" + b" " * 8000,
+                         headers={**h(people, "ifm"), "content-type": "text/csv"})
+    assert events.status_code != 413  # the event file routes: STEWARD_SLA_UPLOAD_MAX_BYTES
+    login(client, people.operator)
+    page = post_form(client, "/disputes/new", {**{k: v for k, v in COMPLAINT.items() if k != "tlds"},
+                                                "tlds": "example", "what_happened": "x" * 8000})
+    assert page.status_code == 413 and "text/html" in page.headers["content-type"], page.text
+    assert "content-security-policy" in page.headers and "4096 bytes" in page.text
+    get_settings.cache_clear()
