@@ -29,6 +29,17 @@ def as_user(page: Any, base: str, user: Any, url: str) -> None:
     page.goto(url)
 
 
+def lodge_on_the_page(page: Any, title: str, tlds: str, what_happened: str, negotiation: str) -> None:
+    """Fill in the complaint form (already open) and submit it; wait for the case page."""
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("TLDs concerned", exact=False).fill(tlds)
+    page.get_by_label("Service levels concerned", exact=False).fill("released → published 72 h")
+    page.get_by_label("What happened").fill(what_happened)
+    page.get_by_label("Direct negotiation tried", exact=False).fill(negotiation)
+    page.get_by_role("button", name="Submit").click()
+    page.wait_for_url("**/disputes/*")
+
+
 def take(page: Any, action: str, text: str | None = None, **selects: Any) -> None:
     form = page.locator(f'form[data-action="{action}"]')
     if text is not None:
@@ -53,13 +64,9 @@ def test_the_whole_ladder_in_the_browser(live_server: Any, page: Any, make: Any)
     panelist = make.user("iap_panelist", name="Pat Panelist")
 
     as_user(page, base, operator, f"{base}/disputes/new")
-    page.get_by_label("Title").fill("DS update for .de took a week")
-    page.get_by_label("TLDs concerned", exact=False).fill("de")
-    page.get_by_label("Service levels concerned", exact=False).fill("released → published 72 h")
-    page.get_by_label("What happened").fill("Our DS update was published seven days after release.")
-    page.get_by_label("Direct negotiation tried", exact=False).fill("Ticket 4711; no fix after two reminders.")
-    page.get_by_role("button", name="Submit").click()
-    page.wait_for_url("**/disputes/*")
+    lodge_on_the_page(page, "DS update for .de took a week", "de",
+                      "Our DS update was published seven days after release.",
+                      "Ticket 4711; no fix after two reminders.")
     case_url = page.url
     case_id = int(case_url.rsplit("/", 1)[1])
     assert "Complaint lodged with the DUG" in page.content()
@@ -129,13 +136,8 @@ def test_an_idn_operator_sees_its_tld_by_name_and_a_label(live_server: Any, page
     operator = make.user("operator_staff", org=org, name="Amal Operator")
     as_user(page, base, operator, f"{base}/disputes/new")
     assert page.locator("#tlds-help bdi").inner_text() == ".امارات"
-    page.get_by_label("Title").fill("NS change for .امارات took five days")
-    page.get_by_label("TLDs concerned", exact=False).fill("امارات")
-    page.get_by_label("Service levels concerned", exact=False).fill("released → published 72 h")
-    page.get_by_label("What happened").fill("Published five days after release.")
-    page.get_by_label("Direct negotiation tried", exact=False).fill("Ticket 88.")
-    page.get_by_role("button", name="Submit").click()
-    page.wait_for_url("**/disputes/*")
+    lodge_on_the_page(page, "NS change for .امارات took five days", "امارات",
+                      "Published five days after release.", "Ticket 88.")
     tlds = page.locator("dt:text-is('TLDs') + dd")
     assert tlds.inner_text() == ".امارات (.xn--mgbaam7a8h)"
     assert tlds.locator("bdi").count() == 1
