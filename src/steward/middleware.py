@@ -53,14 +53,13 @@ class BodyLimit:
 
         async def counted() -> Message:
             nonlocal received
-            if received > limit:
-                raise HTTPException(413, refusal)
-            message = await receive()
-            if message["type"] == "http.request" and declared is None:
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise HTTPException(413, refusal)
-            return message
+            if received <= limit:
+                message = await receive()
+                if message["type"] == "http.request" and declared is None:
+                    received += len(message.get("body", b""))
+                if received <= limit:
+                    return message
+            raise HTTPException(413, refusal)
 
         await self.app(scope, counted, send)
 

@@ -30,6 +30,7 @@ from steward.config import get_settings
 from steward.db import get_engine, new_session, session_scope
 from steward.errors import Forbidden, Invalid
 from steward.middleware import SAFE_METHODS
+from steward.registry.domain import shown
 
 SESSION_COOKIE = "steward_session"
 CSRF_COOKIE = "steward_csrf"
@@ -90,8 +91,6 @@ def tld_label(a_label: str) -> Markup:
     """A TLD as a page shows it: ``.example``; an IDN by its U-label then its A-label,
     ``.рф (.xn--p1ai)``, the U-label isolated so that a right-to-left script cannot reorder the
     text around it."""
-    from steward.registry.domain import shown
-
     labels = shown(a_label)
     if not labels.is_idn:
         return Markup(".{}").format(a_label)
