@@ -52,8 +52,8 @@ class Factory:
                 organisation_id=org.id if org is not None else None,
             )
             s.flush()
-            user_id, user_email = user.id, user.email
-        return _UserRef(id=user_id, email=user_email)
+            user_id, user_email, user_name = user.id, user.email, user.name
+        return _UserRef(id=user_id, email=user_email, name=user_name)
 
     def token(self, user: Any, name: str = "test") -> str:
         from steward.accounts import repository, service
@@ -67,9 +67,10 @@ class Factory:
 
 
 class _UserRef:
-    def __init__(self, id: int, email: str) -> None:
+    def __init__(self, id: int, email: str, name: str) -> None:
         self.id = id
         self.email = email
+        self.name = name
         self.password = PASSWORD
 
     def principal(self, session: Session) -> Any:

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from steward import db as dbmod
-from tests.integration.ballots.factories import passed_decision
+from steward.systemic.models import Review
+from tests.integration.ballots.factories import eligible_review, passed_decision
 from tests.support import login, post_form
 
 
@@ -94,3 +95,75 @@ def test_a_step_on_a_stale_page_is_refused(client, make):
                      {"action": "start_root_cause", "version": "1"}).status_code == 303
     stale = post_form(client, f"/systemic/reviews/{review_id}/act", {**form, "name": "Bob", "version": "1"})
     assert stale.status_code == 409 and "changed by someone else" in stale.text
+
+
+def test_only_the_mediator_and_panelists_engaged_see_the_review_R_SYS_2_R_DSP_7(client, make):
+    """The DUG engages the mediator (on the page) and the IAP panelists (through the API) by name;
+    the other mediators and panelists see nothing of the review, on pages or the API."""
+    chair = make.user("dug_chair", "dug_member")
+    mediator, other_mediator = make.user("mediator"), make.user("mediator")
+    panelist, other_panelist = make.user("iap_panelist"), make.user("iap_panelist")
+    with dbmod.session_scope() as s:
+        review = eligible_review(s, decided=False)
+        review.stage, review.outcome, review.iap_finding, review.closed_at = "long_term", None, None, None
+        review_id = review.id
+        passed_decision(s, "engage_mediator", "urgent_review", review_id)
+        passed_decision(s, "engage_iap", "urgent_review", review_id)
+    login(client, chair)
+    page = client.get(f"/systemic/reviews/{review_id}")
+    assert f'<option value="{mediator.id}">{mediator.name}</option>' in page.text
+    report = "The remediation held for a month, then the delays came back."
+    missing = post_form(client, f"/systemic/reviews/{review_id}/act", {"action": "engage_mediator", "text": report})
+    assert missing.status_code == 422 and "name the mediator engaged" in missing.text
+    r = post_form(client, f"/systemic/reviews/{review_id}/act",
+                  {"action": "engage_mediator", "text": report, "mediator_id": str(mediator.id)})
+    assert r.status_code == 303
+    assert f"<dt>Mediator</dt><dd>{mediator.name}</dd>" in client.get(f"/systemic/reviews/{review_id}").text
+    chair_token = make.token(chair)
+    client.cookies.clear()
+    wrong = client.post(f"/api/v1/systemic/reviews/{review_id}/act", headers=_h(chair_token),
+                        json={"action": "engage_iap", "panelist_ids": [other_mediator.id]})
+    assert wrong.status_code == 422 and "not an active iap panelist" in wrong.text
+    r = client.post(f"/api/v1/systemic/reviews/{review_id}/act", headers=_h(chair_token),
+                    json={"action": "engage_iap", "panelist_ids": [panelist.id]})
+    assert r.status_code == 200, r.text
+    assert r.json()["panelists"] == [{"id": panelist.id, "name": panelist.name}]
+    assert r.json()["mediators"] == [{"id": mediator.id, "name": mediator.name}]
+    for user in (mediator, panelist):
+        token = make.token(user)
+        assert client.get(f"/api/v1/systemic/reviews/{review_id}", headers=_h(token)).status_code == 200
+        assert [x["id"] for x in client.get("/api/v1/systemic/reviews", headers=_h(token)).json()] == [review_id]
+    for user in (other_mediator, other_panelist):
+        token = make.token(user)
+        assert client.get(f"/api/v1/systemic/reviews/{review_id}", headers=_h(token)).status_code == 404
+        assert client.get("/api/v1/systemic/reviews", headers=_h(token)).json() == []
+        decided = client.post(f"/api/v1/systemic/reviews/{review_id}/act", headers=_h(token),
+                              json={"action": "iap_decision", "finding": "no_breach", "text": "Not engaged here."})
+        assert decided.status_code == 404 and report not in decided.text
+        client.cookies.clear()
+        login(client, user)
+        page = client.get(f"/systemic/reviews/{review_id}")
+        assert page.status_code == 404 and report not in page.text
+        assert report not in client.get("/systemic").text
+        client.cookies.clear()
+
+
+def test_the_cli_engages_the_mediator_by_email_R_SYS_2(client, make):
+    from typer.testing import CliRunner
+
+    from steward.cli import app
+
+    chair, mediator = make.user("dug_chair", "dug_member"), make.user("mediator")
+    with dbmod.session_scope() as s:
+        review = eligible_review(s, decided=False)
+        review.stage, review.outcome, review.iap_finding, review.closed_at = "long_term", None, None, None
+        review_id = review.id
+        passed_decision(s, "engage_mediator", "urgent_review", review_id)
+    args = ["systemic", "act", str(review_id), "engage_mediator", "--as", chair.email,
+            "--text", "Two attempts at remediation failed; the delays came back."]
+    unknown = CliRunner().invoke(app, [*args, "--mediator", "nobody@example.org"])
+    assert unknown.exit_code == 1 and "no user nobody@example.org" in unknown.output
+    done = CliRunner().invoke(app, [*args, "--mediator", mediator.email])
+    assert done.exit_code == 0 and "External mediation" in done.output
+    with dbmod.session_scope() as s:
+        assert [(p.user_id, p.role) for p in s.get(Review, review_id).participants] == [(mediator.id, "mediator")]

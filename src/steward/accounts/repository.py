@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -48,6 +49,13 @@ def users_with_role(session: Session, role: str, organisation_id: int | None = N
     if organisation_id is not None:
         stmt = stmt.where(User.organisation_id == organisation_id)
     return list(session.scalars(stmt.order_by(User.email)))
+
+
+def users_by_ids(session: Session, ids: Iterable[int]) -> list[User]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    return list(session.scalars(select(User).where(User.id.in_(wanted)).order_by(User.id)))
 
 
 def delete_session(session: Session, token_hash: str) -> None:

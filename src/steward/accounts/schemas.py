@@ -36,3 +36,10 @@ class TokenOut(BaseModel):
 
 class TokenCreated(TokenOut):
     token: str = Field(description="Shown once; store it now.")
+
+
+class PersonOut(BaseModel):
+    """A person named on a matter (a mediator, a panelist): id and name only."""
+
+    id: int
+    name: str

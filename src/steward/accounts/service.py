@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -232,6 +233,25 @@ def revoke_token(session: Session, actor: Principal, token_id: int) -> ApiToken:
         record_event(session, "token:revoked", actor=actor, subject_type="user", subject_id=row.user_id,
                      data={"token_id": row.id})
     return row
+
+
+MAX_ID = 2**31 - 1
+
+
+def engageable(session: Session, ids: Iterable[int], role: Role, field: str) -> frozenset[int]:
+    """``ids`` if each is an active user holding ``role``: the people a matter engages by name (a
+    mediator, IAP panelists). Otherwise ``Invalid`` on ``field``, naming who is not."""
+    wanted = frozenset(ids)
+    if any(not 1 <= i <= MAX_ID for i in wanted):
+        raise Invalid("no such user", field=field)
+    users = repository.users_by_ids(session, wanted)
+    missing = wanted - {u.id for u in users}
+    if missing:
+        raise Invalid(f"no such user: {sorted(missing)}", field=field)
+    for user in users:
+        if role not in user.role_set or not user.active:
+            raise Invalid(f"{user.name} is not an active {role.value.replace('_', ' ')}", field=field)
+    return wanted
 
 
 def purge_expired_sessions(session: Session, now: datetime) -> str:

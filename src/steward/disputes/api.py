@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from steward.accounts.principal import Principal
+from steward.accounts.schemas import PersonOut
 from steward.db import new_session, utcnow
 from steward.disputes import domain, repository, service
 from steward.disputes.models import DisputeCase
@@ -24,7 +25,6 @@ from steward.disputes.schemas import (
     DeadlineOut,
     DocumentOut,
     FindingOut,
-    PersonOut,
     RemedialActionOut,
     TimelineOut,
 )

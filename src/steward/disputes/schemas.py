@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from steward.accounts.schemas import PersonOut
+
 
 class ComplaintIn(BaseModel):
     title: str = Field(max_length=300, description="A short title")
@@ -91,11 +93,6 @@ class TimelineOut(BaseModel):
     from_stage: str
     to_stage: str
     note: str
-
-
-class PersonOut(BaseModel):
-    id: int
-    name: str
 
 
 class RemedialActionOut(BaseModel):

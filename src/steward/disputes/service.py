@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from steward.accounts import service as accounts
 from steward.accounts.principal import Principal
 from steward.authz import Permission, Role
 from steward.config import Settings, get_settings
@@ -510,21 +511,10 @@ def _require_dug_decision(db: Session, action: Action, case_id: int) -> str:
 
 def _engaged_ids(db: Session, action: Action, req: ActionRequest) -> frozenset[int]:
     if action is Action.ENGAGE_MEDIATOR:
-        ids, role, fld = req.mediator_ids, "mediator", "mediator_ids"
-    elif action is Action.ENGAGE_IAP:
-        ids, role, fld = req.panelist_ids, "iap_panelist", "panelist_ids"
-    else:
-        return frozenset()
-    if any(not 1 <= i <= MAX_ID for i in ids):
-        raise Invalid("no such user", field=fld)
-    for user in repository.users_by_ids(db, list(ids)):
-        if role not in user.role_set or not user.active:
-            raise Invalid(f"{user.name} is not an active {role.replace('_', ' ')}", field=fld)
-    found = {u.id for u in repository.users_by_ids(db, list(ids))}
-    missing = set(ids) - found
-    if missing:
-        raise Invalid(f"no such user: {sorted(missing)}", field=fld)
-    return frozenset(ids)
+        return accounts.engageable(db, req.mediator_ids, Role.MEDIATOR, "mediator_ids")
+    if action is Action.ENGAGE_IAP:
+        return accounts.engageable(db, req.panelist_ids, Role.IAP_PANELIST, "panelist_ids")
+    return frozenset()
 
 
 def _people_changed(before: Case, after: Case) -> bool:

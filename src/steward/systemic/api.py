@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from steward.accounts.principal import Principal
+from steward.accounts.schemas import PersonOut
 from steward.authz import Permission
 from steward.db import utcnow
 from steward.systemic import repository, service
@@ -37,11 +38,14 @@ def signal_out(db: DbSession, s: Signal) -> SignalOut:
 
 def review_out(db: DbSession, principal: Principal, r: Review) -> ReviewOut:
     today = utcnow().date()
+    people = service.engaged_people(db, r)
     return ReviewOut(
         id=r.id, version=r.version, title=r.title, signal_id=r.signal_id, stage=r.stage, stage_label=Stage(r.stage).label,
         outcome=r.outcome, escalation_eligible=service.escalation_eligible(r),
         experts=[ExpertOut(name=e.name, expertise=e.expertise, organisation_id=e.organisation_id,
                            declaration=e.declaration) for e in r.experts],
+        mediators=[PersonOut(id=u.id, name=u.name) for u in people["mediator"]],
+        panelists=[PersonOut(id=u.id, name=u.name) for u in people["panelist"]],
         findings=r.findings, critical=r.critical, advice=r.advice,
         milestones=[MilestoneOut(id=m.id, kind=m.kind, title=m.title, due=m.due, done_on=m.done_on,
                                  overdue=m.done_on is None and today > m.due) for m in r.milestones],
@@ -105,5 +109,6 @@ def act(review_id: IdPath, body: ActIn, db: DbSession, principal: CurrentPrincip
     """Take one step of the urgent review (see the transition table in docs/systemic.md)."""
     data = body.model_dump()
     action = data.pop("action")
+    data.update(mediator_ids=tuple(body.mediator_ids), panelist_ids=tuple(body.panelist_ids))
     r = service.act(db, principal, review_id, action, service.ActInput(**data), utcnow())
     return review_out(db, principal, r)

@@ -30,6 +30,16 @@ def _as(db: Session, email: str) -> Principal:
     return Principal.of(user)
 
 
+def _ids(db: Session, emails: list[str], field: str) -> tuple[int, ...]:
+    ids = []
+    for email in emails:
+        user = accounts_repository.user_by_email(db, email.strip().lower())
+        if user is None:
+            raise Invalid(f"no user {email}", field=field)
+        ids.append(user.id)
+    return tuple(ids)
+
+
 @app.command("detect")
 def detect() -> None:
     """Run every detection rule now (the worker runs it hourly)."""
@@ -102,12 +112,16 @@ def act(
     user_email: str = "", declaration: str = "",
     milestones: Annotated[str, typer.Option(help="'YYYY-MM-DD title; YYYY-MM-DD title'")] = "",
     milestone: int | None = None, critical: bool | None = None, finding: str = "", ref: str = "",
+    mediator: Annotated[list[str] | None, typer.Option(help="engage_mediator: the mediator's email")] = None,
+    panelist: Annotated[list[str] | None, typer.Option(help="engage_iap: a panelist's email (repeat)")] = None,
 ) -> None:
     """Take one step of the urgent review ladder."""
     with fail_on_error(), session_scope() as db:
         inp = service.ActInput(text=text, name=name, expertise=expertise, organisation_id=organisation,
                                user_email=user_email, declaration=declaration,
                                milestones=milestones.replace(";", "\n"), milestone_id=milestone,
-                               critical=critical, finding=finding, ref=ref)
+                               critical=critical, finding=finding, ref=ref,
+                               mediator_ids=_ids(db, mediator or [], "mediator_ids"),
+                               panelist_ids=_ids(db, panelist or [], "panelist_ids"))
         r = service.act(db, _as(db, as_), review_id, action, inp, utcnow())
         console.print(f"Urgent review #{r.id}: {Stage(r.stage).label}")

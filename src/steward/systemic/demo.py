@@ -25,6 +25,7 @@ def load_demo(session: Session, ctx: Any) -> None:
     expert = Principal.of(ctx.users["expert@experts.example"])
     ifm = Principal.of(ctx.users["ifm@pti.example"])
     panelist = Principal.of(ctx.users["panelist@iap.example"])
+    mediator_id = ctx.users["mediator@mediation.example"].id
     service.detect(session, now)
 
     def step(who: Principal, review_id: int, action: str, **kw: Any) -> None:
@@ -77,11 +78,11 @@ def load_demo(session: Session, ctx: Any) -> None:
     step(chair, old.id, "add_step", milestones=f"{today + timedelta(days=90)} Contractual on-call obligation")
     pass_motion(session, ctx, MotionKind.engage_mediator, "Mediation on emergency changes",
                 "Engage the external mediator.", "urgent_review", old.id, today)
-    step(chair, old.id, "engage_mediator",
+    step(chair, old.id, "engage_mediator", mediator_ids=(mediator_id,),
          text="Remediation and a long-term step were agreed; the IFM did not staff the rota. Two attempts failed.")
     pass_motion(session, ctx, MotionKind.engage_iap, "IAP on emergency changes",
                 "Engage the Independent Appeals Panel.", "urgent_review", old.id, today)
-    step(chair, old.id, "engage_iap")
+    step(chair, old.id, "engage_iap", panelist_ids=(panelist.user_id,))
     step(panelist, old.id, "iap_decision", finding="not_remediable",
          text="The IFM breached the emergency-change service level; the breach is not capable of remedy.")
     ctx.extra["systemic_escalation_review"] = old.id

@@ -694,7 +694,7 @@ def transition(
         return Stage.CLOSED, Outcome.LONG_TERM_CHANGES_MADE
     if action is Action.ENGAGE_MEDIATOR and len(facts.previous_attempts_report.strip()) < 20:
         raise SystemicError("give the mediator a report on the previous attempts (at least 20 characters)",
-                            "report")
+                            "text")
     if action is Action.MEDIATION_AGREED:
         return Stage.CLOSED, Outcome.MEDIATED
     if action is Action.IAP_DECISION:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from steward.db import Base, UtcDateTime, utcnow
@@ -55,6 +55,7 @@ class Review(Base):
     experts: Mapped[list[Expert]] = relationship(lazy="selectin", order_by="Expert.id")
     evidence: Mapped[list[Evidence]] = relationship(lazy="selectin", order_by="Evidence.id")
     milestones: Mapped[list[Milestone]] = relationship(lazy="selectin", order_by="Milestone.id")
+    participants: Mapped[list[Participant]] = relationship(lazy="selectin", order_by="Participant.id")
 
 
 class Expert(Base):
@@ -68,6 +69,20 @@ class Expert(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("account_user.id"), index=True)
     declaration: Mapped[str] = mapped_column(Text, default="")
     appointed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Participant(Base):
+    """A mediator or IAP panelist engaged on one review: only they, of their role, see it (R-SYS-2,
+    as R-DSP-7 for disputes)."""
+
+    __tablename__ = "systemic_participant"
+    __table_args__ = (UniqueConstraint("review_id", "user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("systemic_review.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("account_user.id"), index=True)
+    role: Mapped[str] = mapped_column(String(12))
+    engaged_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class Evidence(Base):

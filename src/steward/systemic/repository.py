@@ -2,7 +2,7 @@
 
 Reads shown to people start from :func:`readable_signals` or :func:`readable_reviews`, which apply
 who may see what: signals are for the DUG; urgent reviews for the DUG and the IFM, and for the
-appointed experts, the mediator and the IAP once engaged. Detection also reads other contexts'
+appointed experts, and the mediator and IAP panelists engaged on it by name. Detection also reads other contexts'
 published or DUG-visible figures (lodging moments of disputes, published SLA reports, audit
 findings) — ids and numbers only, never a dispute's confidential content.
 """
@@ -19,9 +19,7 @@ from steward.accounts.principal import Principal
 from steward.authz import Permission
 from steward.events import AuditEvent
 from steward.systemic.domain import REVIEW_SUBJECT, Stage
-from steward.systemic.models import Expert, Milestone, Review, Signal
-
-MEDIATION_ONWARDS = (Stage.MEDIATION.value, Stage.IAP.value, Stage.REMEDY_PERIOD.value)
+from steward.systemic.models import Expert, Milestone, Participant, Review, Signal
 
 
 def readable_signals(principal: Principal) -> Select[Signal]:
@@ -37,12 +35,15 @@ def readable_reviews(principal: Principal) -> Select[Review]:
     conditions: list[ColumnElement[bool]] = []
     if principal.has(Permission.SYSTEMIC_ADVISE) and principal.user_id is not None:
         conditions.append(Review.id.in_(select(Expert.review_id).where(Expert.user_id == principal.user_id)))
-    if principal.has(Permission.SYSTEMIC_MEDIATE):
-        conditions.append(Review.stage.in_(MEDIATION_ONWARDS) | (Review.previous_attempts_report != ""))
-    if principal.has(Permission.SYSTEMIC_ADJUDICATE):
-        conditions.append(Review.stage.in_((Stage.IAP.value, Stage.REMEDY_PERIOD.value))
-                          | Review.iap_finding.is_not(None))
+    if principal.has(Permission.SYSTEMIC_MEDIATE) and principal.user_id is not None:
+        conditions.append(Review.id.in_(_engaged_on(principal.user_id, "mediator")))
+    if principal.has(Permission.SYSTEMIC_ADJUDICATE) and principal.user_id is not None:
+        conditions.append(Review.id.in_(_engaged_on(principal.user_id, "panelist")))
     return stmt.where(or_(*conditions)) if conditions else stmt.where(false())
+
+
+def _engaged_on(user_id: int, role: str) -> Select[int]:
+    return select(Participant.review_id).where(Participant.user_id == user_id, Participant.role == role)
 
 
 def signals(session: Session, principal: Principal, state: str | None = None) -> list[Signal]:

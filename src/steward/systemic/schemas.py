@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from fastapi import Path
 from pydantic import BaseModel, Field
 
+from steward.accounts.schemas import PersonOut
+
 MAX_ID = 2**31 - 1
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 OptionalId = Annotated[int | None, Field(None, ge=1, le=MAX_ID)]
@@ -64,6 +66,10 @@ class ActIn(BaseModel):
     critical: bool | None = None
     finding: str = Field("", description="no_breach, remediable or not_remediable", max_length=30)
     ref: str = Field("", max_length=300)
+    mediator_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        default_factory=list, max_length=10, description="engage_mediator: the mediator(s) engaged, by user id")
+    panelist_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        default_factory=list, max_length=10, description="engage_iap: the IAP panelists engaged, by user id")
     version: int | None = Field(None, ge=1, le=MAX_ID, description="the version you acted on; a stale one answers 409")
 
 
@@ -93,6 +99,8 @@ class ReviewOut(BaseModel):
     outcome: str | None
     escalation_eligible: bool
     experts: list[ExpertOut]
+    mediators: list[PersonOut]
+    panelists: list[PersonOut]
     findings: str
     critical: bool | None
     advice: str

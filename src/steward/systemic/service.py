@@ -10,8 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from steward.accounts import repository as accounts_repository
+from steward.accounts import service as accounts
+from steward.accounts.models import User
 from steward.accounts.principal import Principal
-from steward.authz import Permission
+from steward.authz import Permission, Role
 from steward.config import Settings, get_settings
 from steward.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from steward.events import record_event, record_publication
@@ -32,7 +34,7 @@ from steward.systemic.domain import (
     Thresholds,
 )
 from steward.systemic.models import Evidence as EvidenceRow
-from steward.systemic.models import Expert, Milestone, Review, Signal
+from steward.systemic.models import Expert, Milestone, Participant, Review, Signal
 
 SUBJECT = domain.REVIEW_SUBJECT
 
@@ -277,6 +279,17 @@ def _check_actor(actor: Principal, row: Review, action: Action) -> None:
     actor.require(PERMISSION_OF[who])
     if who is Actor.EXPERT and not any(e.user_id == actor.user_id for e in row.experts):
         raise Forbidden("only the experts appointed to this review may do this")
+    if who in ENGAGED_AS and actor.user_id not in engaged(row, ENGAGED_AS[who]):
+        raise Forbidden(f"only the {ENGAGED_AS[who]}s engaged on this review may do this")
+
+
+# The actors whom the DUG engages on a review by name (R-SYS-2), as the participant role stored.
+ENGAGED_AS: dict[Actor, str] = {Actor.MEDIATOR: "mediator", Actor.IAP: "panelist"}
+
+
+def engaged(row: Review, role: str) -> set[int]:
+    """The users engaged on the review as ``role`` ("mediator" or "panelist")."""
+    return {p.user_id for p in row.participants if p.role == role}
 
 
 def available_actions(principal: Principal, row: Review) -> list[Action]:
@@ -308,6 +321,8 @@ class ActInput:
     critical: bool | None = None
     finding: str = ""
     ref: str = ""
+    mediator_ids: tuple[int, ...] = ()
+    panelist_ids: tuple[int, ...] = ()
     version: int | None = None
 
 
@@ -381,10 +396,12 @@ def act(session: Session, actor: Principal, review_id: int, action: str, inp: Ac
             changes.update(critical=inp.critical, advice=inp.text.strip())
             data = {"critical": inp.critical}
         elif act_ is Action.ENGAGE_MEDIATOR:
-            data = {"motion": _require_decision(session, "engage_mediator", row)}
+            data = {"motion": _require_decision(session, "engage_mediator", row),
+                    "mediators": _engage(session, row, inp.mediator_ids, Role.MEDIATOR, now)}
             changes["previous_attempts_report"] = inp.text.strip()
         elif act_ is Action.ENGAGE_IAP:
-            data = {"motion": _require_decision(session, "engage_iap", row)}
+            data = {"motion": _require_decision(session, "engage_iap", row),
+                    "panelists": _engage(session, row, inp.panelist_ids, Role.IAP_PANELIST, now)}
         elif act_ is Action.MEDIATION_AGREED:
             if len(inp.text.strip()) < 10:
                 raise SystemicError("record what was agreed (at least 10 characters)", "text")
@@ -453,13 +470,33 @@ def _appoint_expert(session: Session, row: Review, inp: ActInput, now: datetime)
     return {"expert": inp.name.strip(), "expertise": list(expertise)}
 
 
+def engaged_people(session: Session, row: Review) -> dict[str, list[User]]:
+    """The mediators and IAP panelists engaged on the review, by role, for showing their names."""
+    users = {u.id: u for u in accounts_repository.users_by_ids(session, (p.user_id for p in row.participants))}
+    return {role: [users[p.user_id] for p in row.participants if p.role == role and p.user_id in users]
+            for role in ENGAGED_AS.values()}
+
+
+def _engage(session: Session, row: Review, ids: tuple[int, ...], role: Role, now: datetime) -> list[int]:
+    """Engage the named mediator or IAP panelists on this review: from now on they, and of their
+    role only they, see it and act in it."""
+    field = "mediator_ids" if role is Role.MEDIATOR else "panelist_ids"
+    if not ids:
+        raise SystemicError("name the mediator engaged" if role is Role.MEDIATOR
+                            else "name at least one IAP panelist", field)
+    stored = "mediator" if role is Role.MEDIATOR else "panelist"
+    new = sorted(accounts.engageable(session, ids, role, field) - engaged(row, stored))
+    for uid in new:
+        session.add(Participant(review_id=row.id, user_id=uid, role=stored, engaged_at=now))
+    return new
+
+
 def _notify_stage(session: Session, row: Review, action: Action) -> None:
     addresses = _dug_users(session)
-    for e in row.experts:
-        if e.user_id is not None:
-            user = accounts_repository.user_by_id(session, e.user_id)
-            if user is not None and user.active:
-                addresses[user.id] = user.email
+    people = {e.user_id for e in row.experts if e.user_id is not None} | {p.user_id for p in row.participants}
+    for user in accounts_repository.users_by_ids(session, people):
+        if user.active:
+            addresses[user.id] = user.email
     _notify(session, addresses, f"[Steward] Urgent review #{row.id}: {Stage(row.stage).label}",
             f"{row.title}\nStep taken: {action.value.replace('_', ' ')}\n\n{{base}}/systemic/reviews/{row.id}\n",
             key=f"urgent-review:{row.id}:v{row.version}:{action.value}")

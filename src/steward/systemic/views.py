@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from steward.accounts import repository as accounts_repository
 from steward.accounts.principal import Principal
-from steward.authz import Permission
+from steward.authz import Permission, Role
 from steward.db import utcnow
 from steward.errors import Invalid, StewardError
 from steward.registry import repository as registry_repository
@@ -113,13 +114,18 @@ def _review(request: Request, db: DbSession, principal: Principal, review_id: in
     row = service.get_review(db, principal, review_id)
     today = utcnow().date()
     stage = Stage(row.stage)
+    actions = service.available_actions(principal, row)
     return render(request, "systemic/review.html", {
         "review": row, "stage": stage, "ladder": LADDER, "today": today,
-        "actions": service.available_actions(principal, row), "Action": Action,
+        "actions": actions, "Action": Action, "engaged": service.engaged_people(db, row),
+        "mediator_choices": accounts_repository.users_with_role(db, Role.MEDIATOR.value)
+        if Action.ENGAGE_MEDIATOR in actions else [],
+        "panelist_choices": accounts_repository.users_with_role(db, Role.IAP_PANELIST.value)
+        if Action.ENGAGE_IAP in actions else [],
         "transitions": domain.actions_from(stage), "timeline": repository.timeline(db, row.id),
         "eligible": service.escalation_eligible(row),
         "binds": domain.bound_parties(row.operator_org_id is not None),
-        "organisations": registry_repository.organisations(db) if Action.APPOINT_EXPERT in service.available_actions(principal, row) else [],
+        "organisations": registry_repository.organisations(db) if Action.APPOINT_EXPERT in actions else [],
         "can_open_ballot": principal.has(Permission.BALLOT_MANAGE),
         "operator": registry_repository.organisation_by_id(db, row.operator_org_id) if row.operator_org_id else None,
         **extra,
@@ -139,6 +145,7 @@ def act(
     user_email: Annotated[str, Form()] = "", declaration: Annotated[str, Form()] = "",
     milestones: Annotated[str, Form()] = "", milestone_id: Annotated[str, Form()] = "",
     critical: Annotated[str, Form()] = "", finding: Annotated[str, Form()] = "", ref: Annotated[str, Form()] = "",
+    mediator_id: Annotated[str, Form()] = "", panelist_ids: Annotated[list[str] | None, Form()] = None,
     version: Annotated[str, Form()] = "",
 ) -> Response:
     try:
@@ -154,6 +161,8 @@ def act(
             user_email=user_email, declaration=declaration, milestones=milestones,
             milestone_id=_int(milestone_id, "milestone_id"),
             critical={"yes": True, "no": False}.get(critical), finding=finding, ref=ref,
+            mediator_ids=tuple(i for i in [_int(mediator_id, "mediator_ids")] if i is not None),
+            panelist_ids=tuple(i for v in panelist_ids or [] if (i := _int(v, "panelist_ids")) is not None),
             version=_int(version, "version"))
         service.act(db, principal, review_id, action, inp, utcnow())
     except StewardError as err:

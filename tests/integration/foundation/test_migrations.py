@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
 from steward.config import get_settings
-from steward.db import Base, make_engine
+from steward.db import Base, make_engine, utcnow
 from steward.migrate import on_backend, upgrade
 from tests.conftest import _drop_pg_database
 
@@ -59,3 +59,45 @@ def test_init_twice_keeps_data(tmp_path, configure):
     with engine.connect() as conn:
         assert conn.execute(text("SELECT name FROM registry_organisation")).scalar_one() == "Keep Me"
     engine.dispose()
+
+
+def test_urgent_reviews_already_in_mediation_keep_their_mediators_R_SYS_2(tmp_path, configure):
+    """Migration 1020 engages mediators and panelists per urgent review; a review that had already
+    reached mediation (or the IAP) engages every active mediator (or panelist), who saw it before."""
+    from alembic import command
+    from sqlalchemy.orm import Session
+
+    from steward.accounts.models import User, UserRole
+    from steward.migrate import alembic_config
+    from steward.systemic.models import Review, Signal
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    configure(url)
+    command.upgrade(alembic_config(url), "1010")
+    engine = create_engine(url)
+    with Session(engine) as s, s.begin():
+        people = {}
+        for email, role, active in (("m@x", "mediator", True), ("gone@x", "mediator", False),
+                                    ("p@x", "iap_panelist", True), ("c@x", "dug_chair", True)):
+            user = User(email=email, name=email, password_hash="-", active=active)
+            user.roles = [UserRole(role=role)]
+            s.add(user)
+            s.flush()
+            people[email] = user.id
+        signal = Signal(kind="proposal", key="proposal:1", summary="Delays", observed_at=utcnow())
+        s.add(signal)
+        s.flush()
+        reviews = {}
+        for stage, report in (("long_term", ""), ("mediation", "Two attempts failed."), ("iap", "Failed."),
+                              ("closed", "Mediated in the end.")):
+            review = Review(title=stage, signal_id=signal.id, stage=stage, previous_attempts_report=report)
+            s.add(review)
+            s.flush()
+            reviews[stage] = review.id
+    upgrade(get_settings())
+    with engine.connect() as conn:
+        rows = set(conn.execute(text("SELECT review_id, user_id, role FROM systemic_participant")).all())
+    engine.dispose()
+    m, p = people["m@x"], people["p@x"]
+    assert rows == {(reviews["mediation"], m, "mediator"), (reviews["iap"], m, "mediator"),
+                    (reviews["iap"], p, "panelist"), (reviews["closed"], m, "mediator")}

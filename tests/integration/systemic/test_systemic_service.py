@@ -115,7 +115,9 @@ def test_the_whole_urgent_review_path_R_SYS_2(session, make) -> None:  # type: i
     chair = make.user("dug_chair", "dug_member")
     expert_user = make.user("expert")
     mediator = make.user("mediator")
+    other_mediator = make.user("mediator")
     panelist = make.user("iap_panelist")
+    other_panelist = make.user("iap_panelist")
     ifm_org = make.org("PTI", "ifm")
     ifm = make.user("ifm_staff", org=ifm_org)
     operator = make.user("operator_staff", org=make.operator())
@@ -162,11 +164,31 @@ def test_the_whole_urgent_review_path_R_SYS_2(session, make) -> None:  # type: i
     assert review.stage == "long_term"
     act(chair, "add_step", milestones="2027-03-01 Re-architect the pipeline")
     passed_decision(session, "engage_mediator", "urgent_review", review.id)
-    act(chair, "engage_mediator", text="Remediation done, but the same delays came back in March.")
+    report = "Remediation done, but the same delays came back in March."
+    with pytest.raises(Invalid) as err:  # the mediator is engaged by name
+        act(chair, "engage_mediator", text=report)
+    assert err.value.field == "mediator_ids" and review.stage == "long_term"
+    with pytest.raises(Invalid, match="not an active mediator") as err:
+        act(chair, "engage_mediator", text=report, mediator_ids=(panelist.id,))
+    assert err.value.field == "mediator_ids"
+    act(chair, "engage_mediator", text=report, mediator_ids=(mediator.id,))
     assert review.stage == "mediation"
     assert service.get_review(session, mediator.principal(session), review.id).id == review.id
+    # R-SYS-2 (as R-DSP-7): a mediator not engaged on this review does not see it
+    with pytest.raises(NotFound):
+        service.get_review(session, other_mediator.principal(session), review.id)
+    assert repository.reviews(session, other_mediator.principal(session)) == []
     passed_decision(session, "engage_iap", "urgent_review", review.id)
-    act(chair, "engage_iap")
+    with pytest.raises(NotFound):  # nor does a panelist before the IAP is engaged
+        service.get_review(session, panelist.principal(session), review.id)
+    with pytest.raises(Invalid) as err:
+        act(chair, "engage_iap")
+    assert err.value.field == "panelist_ids"
+    act(chair, "engage_iap", panelist_ids=(panelist.id,))
+    assert {p.user_id for p in review.participants} == {mediator.id, panelist.id}
+    with pytest.raises(NotFound):  # a panelist not engaged neither sees the review nor decides
+        act(other_panelist, "iap_decision", finding="no_breach", text="Not engaged, may not decide.")
+    assert service.get_review(session, mediator.principal(session), review.id).id == review.id  # still
     act(panelist, "iap_decision", finding="not_remediable", text="The breach cannot be remedied by the IFM.")
     assert (review.stage, review.outcome) == ("closed", "iap_not_remediable")
     assert service.escalation_eligible(review)

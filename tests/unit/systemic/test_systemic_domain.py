@@ -254,7 +254,7 @@ def test_whole_urgent_review_path_to_iap_and_escalation_R_SYS_2() -> None:
     f = ReviewFacts(Stage.LONG_TERM, previous_attempts_report="short")
     with pytest.raises(SystemicError) as err:
         d.transition(f, Action.ENGAGE_MEDIATOR)
-    assert err.value.field == "report"
+    assert err.value.field == "text"  # the form and API field that carries the report
     f = ReviewFacts(Stage.LONG_TERM, previous_attempts_report="Remediation done but the same delays came back.")
     assert d.transition(f, Action.ENGAGE_MEDIATOR) == (Stage.MEDIATION, None)
     assert d.transition(ReviewFacts(Stage.MEDIATION), Action.ENGAGE_IAP) == (Stage.IAP, None)
