@@ -215,7 +215,7 @@ def test_bad_attachment_is_refused_and_nothing_changes(client: Any, people: Peop
     fake = base64.b64encode(b"MZ not a pdf").decode()
     r = act(client, people, "ifm", case, "submit_response", text="resp",
             attachments=[{"filename": "x.pdf", "content_type": "application/pdf", "content_base64": fake}])
-    assert r.status_code == 422 and r.json()["field"] == "attachment"
+    assert r.status_code == 422 and r.json()["field"] == "attachments"  # the API field it came in
     again = ok(client.get(f"/api/v1/disputes/{case['id']}", headers=h(people, "ifm")))
     assert again["stage"] == "response_requested" and again["version"] == case["version"]
 

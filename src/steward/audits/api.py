@@ -105,7 +105,8 @@ def report(
     if body.document is not None:
         d = body.document
         document = service.ReportDocument(d.filename, d.content_type,
-                                          base64_upload(d.content_base64, f"the report document ({d.filename})", "document"))
+                                          base64_upload(d.content_base64, f"the report document ({d.filename})", "document"),
+                                          field="document")
     return audit_out(
         service.submit_report(db, principal, audit_id, body.report, findings, document=document), principal
     )

@@ -137,6 +137,7 @@ class ReportDocument:
     filename: str
     content_type: str | None
     data: bytes
+    field: str = "report_file"  # the input it came in, which an error names: the page's; the API's "document"
 
 
 def _safe_filename(name: str) -> str:
@@ -156,7 +157,7 @@ def _check_report_type(document: ReportDocument) -> None:
         raise Invalid(
             f"The report document must be a PDF or plain text ({', '.join(REPORT_TYPES)}), "
             f"not {ctype or 'an unknown type'}.",
-            field="report_file",
+            field=document.field,
         )
     if ctype == "application/pdf":
         matches = document.data.startswith(b"%PDF-")
@@ -167,7 +168,7 @@ def _check_report_type(document: ReportDocument) -> None:
         except UnicodeDecodeError:
             matches = False
     if not matches:
-        raise Invalid(f"The report document is not {ctype}.", field="report_file")
+        raise Invalid(f"The report document is not {ctype}.", field=document.field)
 
 
 @dataclass(frozen=True)
@@ -208,10 +209,10 @@ def submit_report(
     if document is not None:
         limit = get_settings().upload_max_bytes
         if not document.filename.strip():
-            raise Invalid("The uploaded report has no file name.", field="report_file")
+            raise Invalid("The uploaded report has no file name.", field=document.field)
         if len(document.data) > limit:
             raise Invalid(
-                f"The report document is larger than {limit // 1024} KiB.", field="report_file"
+                f"The report document is larger than {limit // 1024} KiB.", field=document.field
             )
         _check_report_type(document)
         audit.report_filename = _safe_filename(document.filename)

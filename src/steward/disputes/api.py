@@ -154,7 +154,7 @@ def act(case_id: CaseId, action: str, body: ActionIn, db: DbSession, principal: 
     uploads = []
     for i, a in enumerate(body.attachments):
         data = base64_upload(a.content_base64, f"attachment {i + 1} ({a.filename})", "attachments")
-        uploads.append(service.Upload(a.filename, a.content_type, data))
+        uploads.append(service.Upload(a.filename, a.content_type, data, "attachments"))
     req = service.ActionRequest(
         action=action, version=body.version, text=body.text, refusal_ground=body.refusal_ground,
         mediator_ids=body.mediator_ids, panelist_ids=body.panelist_ids,

@@ -66,6 +66,7 @@ class Upload:
     filename: str
     content_type: str
     data: bytes
+    field: str = "files"  # the input it came in, which an error names: the page's; the API's "attachments"
 
 
 @dataclass(frozen=True)
@@ -613,7 +614,7 @@ def _precheck(uploads: list[Upload]) -> None:
         try:
             domain.check_attachment(upload.filename, upload.content_type, upload.data, limit)
         except domain.InvalidInput as exc:
-            raise Invalid(str(exc), field=exc.field) from exc
+            raise Invalid(str(exc), field=upload.field) from exc
 
 
 def _attach(db: Session, doc: DisputeDocument, upload: Upload) -> DisputeAttachment:
@@ -622,7 +623,7 @@ def _attach(db: Session, doc: DisputeDocument, upload: Upload) -> DisputeAttachm
             upload.filename, upload.content_type, upload.data, get_settings().upload_max_bytes
         )
     except domain.InvalidInput as exc:
-        raise Invalid(str(exc), field=exc.field) from exc
+        raise Invalid(str(exc), field=upload.field) from exc
     att = DisputeAttachment(
         document_id=doc.id, filename=facts.filename, content_type=facts.content_type,
         size=facts.size, sha256=facts.sha256, data=upload.data,
