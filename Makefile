@@ -41,6 +41,7 @@ run: demo ## Set everything up and serve Steward with demo data on http://127.0.
 lint: setup ## ruff and mypy (strict on the pure domain modules)
 	$(BIN)/ruff check src tests $(wildcard bench)
 	$(BIN)/mypy
+	$(BIN)/mypy bench
 
 test: setup system-deps lint ## Set up and run the whole test suite (SQLite, PostgreSQL, browser)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -q $(PYTEST_ARGS)

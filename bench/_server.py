@@ -22,7 +22,7 @@ from fastapi.responses import PlainTextResponse
 def app_factory() -> FastAPI:
     from steward.app import create_app
 
-    app = create_app()
+    app: FastAPI = create_app()
 
     @app.get("/bench/ping", include_in_schema=False)
     async def ping() -> PlainTextResponse:

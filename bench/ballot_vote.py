@@ -28,6 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -101,7 +102,7 @@ def setup(electors_wanted: int = 0) -> dict[str, Any]:
     return {"tokens": tokens, "chair_token": chair_token, "review_id": review_id, "warm_review_id": warm_review_id}
 
 
-def run_clients(base: str, jobs: list[tuple[str, str, dict[str, Any] | None, str]], clients: int,
+def run_clients(base: str, jobs: Sequence[tuple[str, str, dict[str, Any] | None, str]], clients: int,
                 server: Any = None) -> tuple[list[float], float]:
     """Run (method, path, json, token) jobs on ``clients`` concurrent HTTP clients (asyncio tasks,
     one keep-alive connection each, bench/_http.py); return each request's latency (s) and the

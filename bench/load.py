@@ -92,7 +92,7 @@ def setup(disputes: int, years: int) -> dict[str, Any]:
             row = accounts_repo.user_by_id(s, u.id)
             assert row is not None
             _tok, secret = accounts.create_token(s, Principal.of(row), "bench")
-        return secret
+        return str(secret)
 
     for i, org_id in enumerate(ops):
         tokens["operator"].append(user("operator_staff", org_id, i))
