@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from steward import __version__
@@ -134,6 +135,19 @@ def create_app() -> FastAPI:
         # an id or number beyond what the database stores (SQLite: OverflowError; PostgreSQL:
         # NumericValueOutOfRange) names nothing that exists
         return _problem(request, 404, "Not found", "No such record (a number in the request is out of range).")
+
+    @app.exception_handler(sqlite3.OperationalError)
+    @app.exception_handler(OperationalError)
+    async def busy(request: Request, exc: Exception) -> Response:
+        # SQLite's write lock held past the busy timeout by another writer (a long import, the
+        # sqlite3 shell): nothing was written; the client may try again
+        if "database is locked" not in str(exc):
+            return await unexpected(request, exc)
+        log.warning("write lock busy on %s %s: %s", request.method, request.url.path, exc)
+        response = _problem(request, 503, "Busy", "Another change is being written. Nothing was saved; "
+                                                  "try again in a moment.")
+        response.headers["Retry-After"] = "2"
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

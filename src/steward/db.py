@@ -182,8 +182,11 @@ class _WriteQueue:
     SQLite itself makes a writer that finds the lock taken retry by sleeping (1, 2, 5, 10 … 100 ms),
     so colliding writers waited many times longer than the holder needed; a queue hands the lock
     on as soon as it is free. The busy timeout stays as the net for writers outside Steward (the
-    ``sqlite3`` shell); a Steward writer waits for another process's transaction as long as it
-    runs, and Steward's transactions are short and never wait on a person.
+    ``sqlite3`` shell). A writer waits at most ``timeout`` (the busy timeout) for another process's
+    transaction, as SQLite would have: past it the request fails with "database is locked", which
+    the app answers 503 (try again). A free lock is taken at once; one another process holds is
+    tried again every 0.1 ms, then less often, up to every 2 ms (Linux cannot wait for an
+    ``flock`` with a time limit).
     """
 
     def __init__(self, path: str | None) -> None:
@@ -206,7 +209,7 @@ class _WriteQueue:
         try:
             fd = self._file()
             if fd is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                _flock_within(fd, timeout)
         except BaseException:
             self.threads.release()
             raise
@@ -218,6 +221,22 @@ class _WriteQueue:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             self.threads.release()
+
+
+def _flock_within(fd: int, timeout: float) -> None:
+    """An exclusive ``flock`` of ``fd``, waiting at most ``timeout`` seconds for it."""
+    deadline = time.monotonic() + timeout
+    pause = 0.0001
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise sqlite3.OperationalError(
+                    f"database is locked (another process's writer held it for over {timeout:g} s)") from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.002)
 
 
 _queues: dict[str, _WriteQueue] = {}

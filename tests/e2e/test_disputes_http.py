@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -496,3 +497,39 @@ def test_a_request_body_over_the_limit_is_refused_unread_and_changes_nothing(
     assert page.status_code == 413 and "text/html" in page.headers["content-type"], page.text
     assert "content-security-policy" in page.headers and "4096 bytes" in page.text
     get_settings.cache_clear()
+
+
+def test_a_write_lock_held_past_the_busy_timeout_answers_503_and_changes_nothing(
+    client: Any, people: People, monkeypatch: Any
+) -> None:
+    """Another process keeping SQLite's write queue (a long import) past the busy timeout: the
+    lodging is refused 503 with Retry-After, as problem+json on the API and a page on the site."""
+    import fcntl
+
+    from sqlalchemy.engine import make_url
+
+    from steward import db as dbmod
+    from steward.config import get_settings
+
+    monkeypatch.setattr(dbmod, "SQLITE_BUSY_TIMEOUT_S", 0.2)
+    login(client, people.operator)  # signing in writes too: before the lock is taken
+    signed_in = dict(client.cookies)
+    client.cookies.clear()  # the API call carries its bearer token only
+    other = os.open(str(make_url(get_settings().database_url).database) + "-writelock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        r = client.post("/api/v1/disputes", json=COMPLAINT, headers=h(people, "operator"))
+        assert r.status_code == 503 and r.headers["retry-after"] == "2", r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert "Nothing was saved" in r.json()["detail"]
+        client.cookies.update(signed_in)
+        page = post_form(client, "/disputes/new", {**{k: v for k, v in COMPLAINT.items() if k != "tlds"},
+                                                    "tlds": "example"})
+        assert page.status_code == 503 and "text/html" in page.headers["content-type"]
+        assert "try again in a moment" in page.text
+    finally:
+        fcntl.flock(other, fcntl.LOCK_UN)
+        os.close(other)
+    client.cookies.clear()
+    assert client.get("/api/v1/disputes", headers=h(people, "operator")).json() == []
+    assert lodge(client, people)["stage"] == "lodged"

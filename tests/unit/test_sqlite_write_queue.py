@@ -9,6 +9,7 @@ given back would fail the test with "database is locked" instead of hanging it.
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -268,3 +269,27 @@ def test_a_write_transaction_that_only_reads_leaves_the_generation_alone(engine:
         conn.execute(text("SELECT count(*) FROM t"))
     assert dbmod.write_generation() == before
     assert not dbmod._write_queue(url).threads.locked()
+
+
+def test_a_writer_waits_for_another_process_no_longer_than_the_busy_timeout(
+        engine: Engine, url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process that keeps the queue's lock file (a long import, a stopped process) makes a
+    writer here fail with "database is locked" after the busy timeout, holding nothing after."""
+    import fcntl
+
+    from sqlalchemy.exc import OperationalError
+
+    monkeypatch.setattr(dbmod, "SQLITE_BUSY_TIMEOUT_S", 0.2)
+    # an flock of another open file description is another holder, as another process would be
+    other = os.open(url.split("///", 1)[1] + "-writelock", os.O_RDWR)
+    try:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        with pytest.raises((OperationalError, sqlite3.OperationalError), match="database is locked"):
+            write_again(engine, "blocked")
+        assert not queue_of(url).threads.locked()
+    finally:
+        fcntl.flock(other, fcntl.LOCK_UN)
+        os.close(other)
+    write_again(engine, "after")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT v FROM t")).scalars().all() == ["after"]
