@@ -43,6 +43,13 @@ def test_migrations_build_the_models_schema_on_postgresql(pg_template, configure
     try:
         upgrade()
         assert _diff(url) == []
+        # what Alembic does not compare: the operator class that lets a prefix LIKE use the index
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            indexdef = conn.execute(text("SELECT indexdef FROM pg_indexes "
+                                         "WHERE indexname = 'ix_dispute_case_reference_prefix'")).scalar_one()
+        engine.dispose()
+        assert "text_pattern_ops" in indexdef
     finally:
         _drop_pg_database(pg_template, url)
 
