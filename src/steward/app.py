@@ -140,10 +140,12 @@ def create_app() -> FastAPI:
     @app.exception_handler(OperationalError)
     async def busy(request: Request, exc: Exception) -> Response:
         # SQLite's write lock held past the busy timeout by another writer (a long import, the
-        # sqlite3 shell): nothing was written; the client may try again
-        if "database is locked" not in str(exc):
-            return await unexpected(request, exc)
-        log.warning("write lock busy on %s %s: %s", request.method, request.url.path, exc)
+        # sqlite3 shell): nothing was written; the client may try again. Judged on the driver's
+        # own message, not on the statement or its values, which SQLAlchemy's message includes.
+        driver_error = getattr(exc, "orig", None) or exc
+        if not str(driver_error).startswith("database is locked"):
+            raise exc  # any other database error: the server error handler's, as before
+        log.warning("write lock busy on %s %s: %s", request.method, request.url.path, driver_error)
         response = _problem(request, 503, "Busy", "Another change is being written. Nothing was saved; "
                                                   "try again in a moment.")
         response.headers["Retry-After"] = "2"

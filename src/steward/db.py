@@ -182,11 +182,12 @@ class _WriteQueue:
     SQLite itself makes a writer that finds the lock taken retry by sleeping (1, 2, 5, 10 … 100 ms),
     so colliding writers waited many times longer than the holder needed; a queue hands the lock
     on as soon as it is free. The busy timeout stays as the net for writers outside Steward (the
-    ``sqlite3`` shell). A writer waits at most ``timeout`` (the busy timeout) for another process's
-    transaction, as SQLite would have: past it the request fails with "database is locked", which
-    the app answers 503 (try again). A free lock is taken at once; one another process holds is
-    tried again every 0.1 ms, then less often, up to every 2 ms (Linux cannot wait for an
-    ``flock`` with a time limit).
+    ``sqlite3`` shell). A writer waits at most ``timeout`` (the busy timeout) in all for its place,
+    as SQLite would have: past it the request fails with "database is locked", which the app
+    answers 503 (try again). Linux cannot wait for an ``flock`` with a time limit, and polling one
+    would hand it on late and unfairly; a writer that finds another process holding it therefore
+    blocks in a helper thread and waits for that thread at most the time left. If the time runs
+    out, the helper keeps the process's place until it gets the file lock, then gives both back.
     """
 
     def __init__(self, path: str | None) -> None:
@@ -204,15 +205,59 @@ class _WriteQueue:
         return self._fd
 
     def acquire(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
         if not self.threads.acquire(timeout=timeout):
             raise sqlite3.OperationalError("database is locked (another writer of this process held it)")
         try:
             fd = self._file()
-            if fd is not None:
-                _flock_within(fd, timeout)
+            if fd is None:
+                return
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                pass
         except BaseException:
             self.threads.release()
             raise
+        self._wait_for_file(fd, deadline, timeout)
+
+    def _wait_for_file(self, fd: int, deadline: float, timeout: float) -> None:
+        """Block on the file lock in a helper thread; give up (raising) at ``deadline``. Holds the
+        process's place (``threads``) on entry; on return holds both; on a raise holds neither
+        (the helper gives back what it still holds or gets)."""
+        done = threading.Event()
+        guard = threading.Lock()
+        outcome: dict[str, BaseException | bool] = {}
+
+        def wait() -> None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except BaseException as err:  # handed to the waiting writer
+                failure: BaseException | None = err
+            else:
+                failure = None
+            with guard:
+                if outcome.get("abandoned"):  # the writer gave up meanwhile: give both back
+                    if failure is None:
+                        fcntl.flock(fd, fcntl.LOCK_UN)
+                    self.threads.release()
+                    return
+                if failure is not None:
+                    outcome["failure"] = failure
+                done.set()
+
+        threading.Thread(target=wait, name="steward-writelock", daemon=True).start()
+        done.wait(max(0.0, deadline - time.monotonic()))
+        with guard:
+            if not done.is_set():
+                outcome["abandoned"] = True
+                raise sqlite3.OperationalError(
+                    f"database is locked (another process's writer held it for over {timeout:g} s)")
+        failure = outcome.get("failure")
+        if isinstance(failure, BaseException):
+            self.threads.release()
+            raise failure
 
     def release(self) -> None:
         try:
@@ -221,22 +266,6 @@ class _WriteQueue:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             self.threads.release()
-
-
-def _flock_within(fd: int, timeout: float) -> None:
-    """An exclusive ``flock`` of ``fd``, waiting at most ``timeout`` seconds for it."""
-    deadline = time.monotonic() + timeout
-    pause = 0.0001
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                raise sqlite3.OperationalError(
-                    f"database is locked (another process's writer held it for over {timeout:g} s)") from None
-            time.sleep(pause)
-            pause = min(pause * 2, 0.002)
 
 
 _queues: dict[str, _WriteQueue] = {}

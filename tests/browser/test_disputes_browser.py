@@ -91,7 +91,7 @@ def test_the_whole_ladder_in_the_browser(live_server: Any, page: Any, make: Any)
         decide(kind, case_id)
     as_user(page, base, chair, case_url)
     take(page, "issue_instruction", "Publish pending DS updates within 24 hours.")
-    take(page, "engage_mediator", mediator_id=str(mediator.id))
+    take(page, "engage_mediator", mediator_ids=str(mediator.id))
 
     as_user(page, base, member, case_url)
     take(page, "file_dug_report", "Facilitation: two calls, no agreement on compensation.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
@@ -533,3 +534,24 @@ def test_a_write_lock_held_past_the_busy_timeout_answers_503_and_changes_nothing
     client.cookies.clear()
     assert client.get("/api/v1/disputes", headers=h(people, "operator")).json() == []
     assert lodge(client, people)["stage"] == "lodged"
+
+
+def test_only_the_drivers_lock_timeout_answers_503(app: Any) -> None:
+    """The 503 is judged on the driver's message: another database error whose statement or values
+    happen to contain the words stays a server error (500)."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy.exc import OperationalError
+
+    def locked() -> None:
+        raise OperationalError("INSERT INTO t VALUES (?)", ("x",), sqlite3.OperationalError("database is locked"))
+
+    def disk() -> None:
+        raise OperationalError("INSERT INTO t VALUES (?)", ("database is locked",),
+                               sqlite3.OperationalError("disk I/O error"))
+
+    app.add_api_route("/test/locked", locked, methods=["POST"])
+    app.add_api_route("/test/disk", disk, methods=["POST"])
+    with TestClient(app, raise_server_exceptions=False) as c:
+        assert c.post("/test/locked", headers={"accept": "application/json"}).status_code == 503
+        r = c.post("/test/disk", headers={"accept": "application/json"})
+        assert r.status_code == 500 and "retry-after" not in r.headers

@@ -116,7 +116,7 @@ def test_only_the_mediator_and_panelists_engaged_see_the_review_R_SYS_2_R_DSP_7(
     missing = post_form(client, f"/systemic/reviews/{review_id}/act", {"action": "engage_mediator", "text": report})
     assert missing.status_code == 422 and "name the mediator engaged" in missing.text
     r = post_form(client, f"/systemic/reviews/{review_id}/act",
-                  {"action": "engage_mediator", "text": report, "mediator_id": str(mediator.id)})
+                  {"action": "engage_mediator", "text": report, "mediator_ids": str(mediator.id)})
     assert r.status_code == 303
     assert f"<dt>Mediator</dt><dd>{mediator.name}</dd>" in client.get(f"/systemic/reviews/{review_id}").text
     chair_token = make.token(chair)

@@ -274,7 +274,7 @@ def test_a_write_transaction_that_only_reads_leaves_the_generation_alone(engine:
 def test_a_writer_waits_for_another_process_no_longer_than_the_busy_timeout(
         engine: Engine, url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Another process that keeps the queue's lock file (a long import, a stopped process) makes a
-    writer here fail with "database is locked" after the busy timeout, holding nothing after."""
+    writer here fail with "database is locked" after the busy timeout; the queue is whole after."""
     import fcntl
 
     from sqlalchemy.exc import OperationalError
@@ -286,10 +286,48 @@ def test_a_writer_waits_for_another_process_no_longer_than_the_busy_timeout(
         fcntl.flock(other, fcntl.LOCK_EX)
         with pytest.raises((OperationalError, sqlite3.OperationalError), match="database is locked"):
             write_again(engine, "blocked")
-        assert not queue_of(url).threads.locked()
+        # the helper still waiting on the file keeps this process's place until it gets the file
+        assert queue_of(url).threads.locked()
     finally:
         fcntl.flock(other, fcntl.LOCK_UN)
         os.close(other)
+    for _ in range(200):  # then gives both back (bounded: 2 s)
+        if not queue_of(url).threads.locked():
+            break
+        threading.Event().wait(0.01)
+    assert not queue_of(url).threads.locked()
     write_again(engine, "after")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT v FROM t")).scalars().all() == ["after"]
+
+
+def test_a_writer_waiting_on_another_process_gets_the_lock_the_moment_it_is_freed(
+        engine: Engine, url: str) -> None:
+    """The wait on another process's lock file blocks (no polling): it ends when the file is freed
+    and the writer then holds both the process's place and the file."""
+    import fcntl
+
+    queue = queue_of(url)
+    other = os.open(url.split("///", 1)[1] + "-writelock", os.O_RDWR)
+    fcntl.flock(other, fcntl.LOCK_EX)
+    got = threading.Event()
+
+    def writer() -> None:
+        queue.acquire(SHORT)
+        got.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert not got.wait(0.2)  # still waiting behind the other holder
+        fcntl.flock(other, fcntl.LOCK_UN)
+        assert got.wait(SHORT)
+        with pytest.raises(BlockingIOError):  # the writer holds the file now
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert queue.threads.locked()
+    finally:
+        thread.join(SHORT)
+        if got.is_set():
+            queue.release()
+        os.close(other)
+    assert not queue.threads.locked()

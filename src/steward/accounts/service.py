@@ -245,12 +245,12 @@ def engageable(session: Session, ids: Iterable[int], role: Role, field: str) -> 
     if any(not 1 <= i <= MAX_ID for i in wanted):
         raise Invalid("no such user", field=field)
     users = repository.users_by_ids(session, wanted)
-    missing = wanted - {u.id for u in users}
-    if missing:
-        raise Invalid(f"no such user: {sorted(missing)}", field=field)
     for user in users:
         if role not in user.role_set or not user.active:
             raise Invalid(f"{user.name} is not an active {role.value.replace('_', ' ')}", field=field)
+    missing = wanted - {u.id for u in users}
+    if missing:
+        raise Invalid(f"no such user: {sorted(missing)}", field=field)
     return wanted
 
 

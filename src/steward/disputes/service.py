@@ -565,7 +565,7 @@ def _record(
         for upload in uploads:
             _attach(db, doc, upload)
     elif uploads:
-        raise Invalid("this action carries no document to attach files to", field="attachment")
+        raise Invalid("this action carries no document to attach files to", field=uploads[0].field)
     action = outcome.transition.action
     to_stage = outcome.case.stage
     note = ""

@@ -154,7 +154,7 @@ def act(
     case_id: int, request: Request, db: DbSession, principal: CurrentPrincipal,
     action: Annotated[str, Form()], version: Annotated[int | None, Form()] = None,
     text: Annotated[str, Form()] = "", refusal_ground: Annotated[str, Form()] = "",
-    mediator_id: Annotated[int | None, Form()] = None,
+    mediator_ids: Annotated[list[int] | None, Form()] = None,
     panelist_ids: Annotated[list[int] | None, Form()] = None,
     remedial_action_index: Annotated[int | None, Form()] = None,
     tlds: Annotated[str, Form()] = "", service_levels: Annotated[str, Form()] = "",
@@ -170,7 +170,7 @@ def act(
         )
     req = service.ActionRequest(
         action=action, version=version, text=text, refusal_ground=refusal_ground or None,
-        mediator_ids=[mediator_id] if mediator_id else [], panelist_ids=panelist_ids or [],
+        mediator_ids=mediator_ids or [], panelist_ids=panelist_ids or [],
         remedial_action_index=remedial_action_index, complaint=complaint,
     )
     try:

@@ -396,9 +396,12 @@ def act(session: Session, actor: Principal, review_id: int, action: str, inp: Ac
             changes.update(critical=inp.critical, advice=inp.text.strip())
             data = {"critical": inp.critical}
         elif act_ is Action.ENGAGE_MEDIATOR:
-            data = {"motion": _require_decision(session, "engage_mediator", row),
-                    "mediators": _engage(session, row, inp.mediator_ids, Role.MEDIATOR, now)}
-            changes["previous_attempts_report"] = inp.text.strip()
+            motion = _require_decision(session, "engage_mediator", row)
+            if Stage(row.stage) is not Stage.MEDIATION:  # mediation begins: with the report (R-SYS-2)
+                changes["previous_attempts_report"] = inp.text.strip()
+                domain.transition(domain.ReviewFacts(**{**facts(row).__dict__,
+                                                        "previous_attempts_report": inp.text}), act_)
+            data = {"motion": motion, "mediators": _engage(session, row, inp.mediator_ids, Role.MEDIATOR, now)}
         elif act_ is Action.ENGAGE_IAP:
             data = {"motion": _require_decision(session, "engage_iap", row),
                     "panelists": _engage(session, row, inp.panelist_ids, Role.IAP_PANELIST, now)}
@@ -422,14 +425,14 @@ def act(session: Session, actor: Principal, review_id: int, action: str, inp: Ac
         session.flush()
         session.refresh(row)
         f = facts(row)
-        if act_ is Action.ENGAGE_MEDIATOR:
+        if "previous_attempts_report" in changes:
             f = domain.ReviewFacts(**{**f.__dict__, "previous_attempts_report": inp.text})
         stage, outcome = domain.transition(
             f, act_, critical=inp.critical,
             iap_finding=IapFinding(inp.finding) if act_ is Action.IAP_DECISION else None, today=today)
     except SystemicError as err:
         raise _invalid(err) from None
-    if stage is not Stage(row.stage) or changes:
+    if stage is not Stage(row.stage) or changes or data.get("mediators") or data.get("panelists"):
         if stage is Stage.CLOSED:
             changes.update(outcome=outcome.value if outcome else None, closed_at=now)
         if not repository.compare_and_set(session, row, expected_version, stage=stage.value, **changes):

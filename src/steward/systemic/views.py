@@ -116,7 +116,7 @@ def _review(request: Request, db: DbSession, principal: Principal, review_id: in
     stage = Stage(row.stage)
     actions = service.available_actions(principal, row)
     return render(request, "systemic/review.html", {
-        "review": row, "stage": stage, "ladder": LADDER, "today": today,
+        "review": row, "stage": stage, "Stage": Stage, "ladder": LADDER, "today": today,
         "actions": actions, "Action": Action, "engaged": service.engaged_people(db, row),
         "mediator_choices": accounts_repository.users_with_role(db, Role.MEDIATOR.value)
         if Action.ENGAGE_MEDIATOR in actions else [],
@@ -145,7 +145,8 @@ def act(
     user_email: Annotated[str, Form()] = "", declaration: Annotated[str, Form()] = "",
     milestones: Annotated[str, Form()] = "", milestone_id: Annotated[str, Form()] = "",
     critical: Annotated[str, Form()] = "", finding: Annotated[str, Form()] = "", ref: Annotated[str, Form()] = "",
-    mediator_id: Annotated[str, Form()] = "", panelist_ids: Annotated[list[str] | None, Form()] = None,
+    mediator_ids: Annotated[list[str] | None, Form()] = None,
+    panelist_ids: Annotated[list[str] | None, Form()] = None,
     version: Annotated[str, Form()] = "",
 ) -> Response:
     try:
@@ -161,7 +162,7 @@ def act(
             user_email=user_email, declaration=declaration, milestones=milestones,
             milestone_id=_int(milestone_id, "milestone_id"),
             critical={"yes": True, "no": False}.get(critical), finding=finding, ref=ref,
-            mediator_ids=tuple(i for i in [_int(mediator_id, "mediator_ids")] if i is not None),
+            mediator_ids=tuple(i for v in mediator_ids or [] if (i := _int(v, "mediator_ids")) is not None),
             panelist_ids=tuple(i for v in panelist_ids or [] if (i := _int(v, "panelist_ids")) is not None),
             version=_int(version, "version"))
         service.act(db, principal, review_id, action, inp, utcnow())

@@ -171,6 +171,9 @@ def test_the_whole_urgent_review_path_R_SYS_2(session, make) -> None:  # type: i
     with pytest.raises(Invalid, match="not an active mediator") as err:
         act(chair, "engage_mediator", text=report, mediator_ids=(panelist.id,))
     assert err.value.field == "mediator_ids"
+    with pytest.raises(Invalid) as err:  # the report is checked before anyone is engaged
+        act(chair, "engage_mediator", text="short", mediator_ids=(mediator.id,))
+    assert err.value.field == "text" and not session.new and review.participants == []
     act(chair, "engage_mediator", text=report, mediator_ids=(mediator.id,))
     assert review.stage == "mediation"
     assert service.get_review(session, mediator.principal(session), review.id).id == review.id
@@ -178,6 +181,11 @@ def test_the_whole_urgent_review_path_R_SYS_2(session, make) -> None:  # type: i
     with pytest.raises(NotFound):
         service.get_review(session, other_mediator.principal(session), review.id)
     assert repository.reviews(session, other_mediator.principal(session)) == []
+    # the DUG may engage another mediator during mediation (the first one left): the report stays
+    version = review.version
+    act(chair, "engage_mediator", mediator_ids=(other_mediator.id,))
+    assert (review.stage, review.previous_attempts_report, review.version) == ("mediation", report, version + 1)
+    assert service.get_review(session, other_mediator.principal(session), review.id).id == review.id
     passed_decision(session, "engage_iap", "urgent_review", review.id)
     with pytest.raises(NotFound):  # nor does a panelist before the IAP is engaged
         service.get_review(session, panelist.principal(session), review.id)
@@ -185,9 +193,12 @@ def test_the_whole_urgent_review_path_R_SYS_2(session, make) -> None:  # type: i
         act(chair, "engage_iap")
     assert err.value.field == "panelist_ids"
     act(chair, "engage_iap", panelist_ids=(panelist.id,))
-    assert {p.user_id for p in review.participants} == {mediator.id, panelist.id}
+    assert {p.user_id for p in review.participants} == {mediator.id, other_mediator.id, panelist.id}
     with pytest.raises(NotFound):  # a panelist not engaged neither sees the review nor decides
         act(other_panelist, "iap_decision", finding="no_breach", text="Not engaged, may not decide.")
+    act(chair, "engage_iap", panelist_ids=(other_panelist.id,))  # more panelists, at the IAP
+    assert review.stage == "iap"
+    assert service.get_review(session, other_panelist.principal(session), review.id).id == review.id
     assert service.get_review(session, mediator.principal(session), review.id).id == review.id  # still
     act(panelist, "iap_decision", finding="not_remediable", text="The breach cannot be remedied by the IFM.")
     assert (review.stage, review.outcome) == ("closed", "iap_not_remediable")
