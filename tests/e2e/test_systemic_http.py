@@ -167,3 +167,30 @@ def test_the_cli_engages_the_mediator_by_email_R_SYS_2(client, make):
     assert done.exit_code == 0 and "External mediation" in done.output
     with dbmod.session_scope() as s:
         assert [(p.user_id, p.role) for p in s.get(Review, review_id).participants] == [(mediator.id, "mediator")]
+
+
+def test_a_dug_member_of_the_operator_concerned_sees_nothing_of_the_review_R_DUG_3(client, make):
+    denic = make.operator("DENIC eG", tlds=(("de", "country-code"),))
+    make.user("dug_chair", "dug_member", org=make.operator("SIDN", tlds=(("nl", "country-code"),)))
+    recused = make.user("dug_member", org=denic)
+    member = make.user("dug_member", org=make.operator("CIRA", tlds=(("ca", "country-code"),)))
+    with dbmod.session_scope() as s:
+        review = eligible_review(s, decided=False)
+        review.title, review.operator_org_id = "DENIC's DS changes stall", denic.id
+        review.stage, review.outcome, review.iap_finding, review.closed_at = "long_term", None, None, None
+        review_id = review.id
+        passed_decision(s, "engage_mediator", "urgent_review", review_id)
+    token = make.token(recused)
+    assert client.get(f"/api/v1/systemic/reviews/{review_id}", headers=_h(token)).status_code == 404
+    assert client.get("/api/v1/systemic/reviews", headers=_h(token)).json() == []
+    login(client, recused)
+    assert client.get(f"/systemic/reviews/{review_id}").status_code == 404
+    assert "DS changes stall" not in client.get("/systemic").text
+    client.cookies.clear()
+    # a member who is not recused sees it, but the chair (not recused) takes the DUG's steps
+    other = make.token(member)
+    seen = client.get(f"/api/v1/systemic/reviews/{review_id}", headers=_h(other))
+    assert seen.status_code == 200 and "engage_mediator" not in seen.json()["actions"]
+    r = client.post(f"/api/v1/systemic/reviews/{review_id}/act", headers=_h(other),
+                    json={"action": "add_step", "milestones": "2027-06-01 Re-architect"})
+    assert r.status_code == 403

@@ -50,7 +50,7 @@ def review_out(db: DbSession, principal: Principal, r: Review) -> ReviewOut:
         milestones=[MilestoneOut(id=m.id, kind=m.kind, title=m.title, due=m.due, done_on=m.done_on,
                                  overdue=m.done_on is None and today > m.due) for m in r.milestones],
         iap_finding=r.iap_finding, iap_decision=r.iap_decision, remedy_due=r.remedy_due,
-        actions=[a.value for a in service.available_actions(principal, r)],
+        actions=[a.value for a in service.available_actions(db, principal, r)],
         timeline=[{"at": e.occurred_at.isoformat(), "tag": e.tag, "actor": e.actor_label, "data": e.data}
                   for e in repository.timeline(db, r.id)],
     )

@@ -1,7 +1,8 @@
 """Every query of the systemic context.
 
 Reads shown to people start from :func:`readable_signals` or :func:`readable_reviews`, which apply
-who may see what: signals are for the DUG; urgent reviews for the DUG and the IFM, and for the
+who may see what: signals are for the DUG; urgent reviews for the DUG (less the members recused:
+their organisation is the operator concerned, R-DUG-3) and the IFM, and for the
 appointed experts, and the mediator and IAP panelists engaged on it by name. Detection also reads other contexts'
 published or DUG-visible figures (lodging moments of disputes, published SLA reports, audit
 findings) — ids and numbers only, never a dispute's confidential content.
@@ -12,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from steward.accounts.principal import Principal
@@ -30,9 +31,14 @@ def readable_signals(principal: Principal) -> Select[Signal]:
 
 def readable_reviews(principal: Principal) -> Select[Review]:
     stmt = select(Review)
-    if principal.has(Permission.SYSTEMIC_READ) or principal.has(Permission.SYSTEMIC_ENGAGE):
+    if principal.has(Permission.SYSTEMIC_ENGAGE):
         return stmt
     conditions: list[ColumnElement[bool]] = []
+    if principal.has(Permission.SYSTEMIC_READ):
+        # the DUG, less a member whose organisation is the operator concerned (R-DUG-3)
+        org = principal.organisation_id
+        conditions.append(true() if org is None else
+                          or_(Review.operator_org_id.is_(None), Review.operator_org_id != org))
     if principal.has(Permission.SYSTEMIC_ADVISE) and principal.user_id is not None:
         conditions.append(Review.id.in_(select(Expert.review_id).where(Expert.user_id == principal.user_id)))
     if principal.has(Permission.SYSTEMIC_MEDIATE) and principal.user_id is not None:

@@ -80,12 +80,42 @@ def _evidence_json(items: tuple[Evidence, ...] | list[Evidence]) -> list[dict[st
     return [{"kind": e.kind.value, "ref": e.ref, "label": e.label} for e in items]
 
 
-def _dug_users(session: Session) -> dict[int, str]:
+DUG_ROLES = (Role.DUG_CHAIR, Role.DUG_MEMBER, Role.DUG_LIAISON)
+
+
+def _dug_users(session: Session, recused_org: int | None = None) -> dict[int, str]:
+    """The DUG's members to tell, less those of ``recused_org`` (a review's operator concerned:
+    R-DUG-3)."""
     users: dict[int, str] = {}
-    for role in ("dug_chair", "dug_member", "dug_liaison"):
-        for u in accounts_repository.users_with_role(session, role):
-            users[u.id] = u.email
+    for role in DUG_ROLES:
+        for u in accounts_repository.users_with_role(session, role.value):
+            if recused_org is None or u.organisation_id != recused_org:
+                users[u.id] = u.email
     return users
+
+
+def recused(principal: Principal, operator_org_id: int | None) -> bool:
+    """R-DUG-3: a DUG member whose organisation is a review's operator concerned (a party: the
+    IAP's decision binds it) neither sees the review nor takes the DUG's steps in it."""
+    return (operator_org_id is not None and principal.organisation_id == operator_org_id
+            and principal.has_role(*DUG_ROLES))
+
+
+def chairs_recused(session: Session, operator_org_id: int | None) -> bool:
+    """Whether every DUG chair is recused from a review of this operator concerned: a DUG
+    member who is not then stands in for the chair, as in disputes."""
+    if operator_org_id is None:
+        return False
+    chairs = accounts_repository.users_with_role(session, Role.DUG_CHAIR.value)
+    return bool(chairs) and all(c.organisation_id == operator_org_id for c in chairs)
+
+
+def _require_manage(session: Session, actor: Principal, operator_org_id: int | None) -> None:
+    """The DUG's step on a review of this operator concerned: the chair's, or a stand-in's."""
+    if recused(actor, operator_org_id):
+        raise Forbidden("You are recused from this review: your organisation is the operator concerned (R-DUG-3).")
+    if not (actor.has_role(Role.DUG_MEMBER) and chairs_recused(session, operator_org_id)):
+        actor.require(Permission.SYSTEMIC_MANAGE)
 
 
 def _notify(session: Session, addresses: dict[int, str], subject: str, text: str, key: str) -> None:
@@ -236,7 +266,7 @@ def open_review(session: Session, actor: Principal, signal_id: int, *, title: st
                 operator_org_id: int | None = None, now: datetime) -> Review:
     """The DUG, by a passed decision, determines a significant or systemic failure and opens the
     urgent review (R-SYS-1, R-SYS-2)."""
-    actor.require(Permission.SYSTEMIC_MANAGE)
+    _require_manage(session, actor, operator_org_id)
     signal = get_signal(session, actor, signal_id)
     if signal.state != SignalState.OPEN.value:
         raise Conflict("this signal was dismissed or already led to an urgent review")
@@ -258,7 +288,7 @@ def open_review(session: Session, actor: Principal, signal_id: int, *, title: st
     session.flush()
     record_event(session, "urgent-review:opened", actor=actor, subject_type=SUBJECT, subject_id=row.id,
                  data={"signal": signal.id, "motion": motion.id, "title": row.title})
-    _notify(session, _dug_users(session), f"[Steward] Urgent review #{row.id} opened: {row.title}",
+    _notify(session, _dug_users(session, row.operator_org_id), f"[Steward] Urgent review #{row.id} opened: {row.title}",
             f"The DUG determined a significant or systemic failure.\n\n{{base}}/systemic/reviews/{row.id}\n",
             key=f"urgent-review:{row.id}:opened")
     return row
@@ -272,10 +302,15 @@ PERMISSION_OF: dict[Actor, Permission] = {
 }
 
 
-def _check_actor(actor: Principal, row: Review, action: Action) -> None:
+def _check_actor(actor: Principal, row: Review, action: Action, *, stand_in: bool = False) -> None:
+    """May ``actor`` take ``action`` on the review? ``stand_in``: every chair is recused from it."""
     who = domain.actor_of(Stage(row.stage), action)
+    if who is Actor.DUG and recused(actor, row.operator_org_id):
+        raise Forbidden("You are recused from this review: your organisation is the operator concerned (R-DUG-3).")
     if action is Action.ADD_EVIDENCE and (actor.has(Permission.SYSTEMIC_ENGAGE) or actor.has(Permission.SYSTEMIC_MANAGE)):
         return  # the IFM and the DUG bring evidence to the root-cause engagement too
+    if who is Actor.DUG and stand_in and actor.has_role(Role.DUG_MEMBER):
+        return  # a voting member not recused stands in for the recused chair (as in disputes)
     actor.require(PERMISSION_OF[who])
     if who is Actor.EXPERT and not any(e.user_id == actor.user_id for e in row.experts):
         raise Forbidden("only the experts appointed to this review may do this")
@@ -292,14 +327,15 @@ def engaged(row: Review, role: str) -> set[int]:
     return {p.user_id for p in row.participants if p.role == role}
 
 
-def available_actions(principal: Principal, row: Review) -> list[Action]:
+def available_actions(session: Session, principal: Principal, row: Review) -> list[Action]:
     """The actions this person may take now (for pages and the API)."""
+    stand_in = chairs_recused(session, row.operator_org_id)
     seen: list[Action] = []
     for t in domain.actions_from(Stage(row.stage)):
         if t.action in seen:
             continue
         try:
-            _check_actor(principal, row, t.action)
+            _check_actor(principal, row, t.action, stand_in=stand_in)
         except (Forbidden, Unauthenticated, SystemicError):
             continue
         seen.append(t.action)
@@ -348,7 +384,7 @@ def act(session: Session, actor: Principal, review_id: int, action: str, inp: Ac
         domain.actor_of(Stage(row.stage), act_)
     except SystemicError as err:
         raise Conflict(err.message) from None
-    _check_actor(actor, row, act_)
+    _check_actor(actor, row, act_, stand_in=chairs_recused(session, row.operator_org_id))
     data: dict[str, Any] = {}
     changes: dict[str, Any] = {}
     try:
@@ -495,7 +531,7 @@ def _engage(session: Session, row: Review, ids: tuple[int, ...], role: Role, now
 
 
 def _notify_stage(session: Session, row: Review, action: Action) -> None:
-    addresses = _dug_users(session)
+    addresses = _dug_users(session, row.operator_org_id)
     people = {e.user_id for e in row.experts if e.user_id is not None} | {p.user_id for p in row.participants}
     for user in accounts_repository.users_by_ids(session, people):
         if user.active:
@@ -511,7 +547,7 @@ def remind_due(session: Session, now: datetime) -> str:
     for m in items:
         review = repository.review_by_id(session, m.review_id)
         assert review is not None
-        addresses = _dug_users(session)
+        addresses = _dug_users(session, review.operator_org_id)
         _notify(session, addresses, f"[Steward] Overdue in urgent review #{review.id}: {m.title}",
                 f"'{m.title}' was due {m.due}.\n\n{{base}}/systemic/reviews/{review.id}\n",
                 key=f"urgent-review:{review.id}:overdue:{m.id}")

@@ -68,11 +68,16 @@ def _signal(request: Request, db: DbSession, principal: Principal, signal_id: in
             **extra: Any) -> Response:
     row = service.get_signal(db, principal, signal_id)
     evidence = [{**e, "url": service.evidence_link(e["kind"], e["ref"])} for e in row.evidence]
+    can_manage = principal.has(Permission.SYSTEMIC_MANAGE)
+    # a member may open the review in the chair's stead when the chair is recused (R-DUG-3)
+    chair_orgs = {u.organisation_id for u in accounts_repository.users_with_role(db, Role.DUG_CHAIR.value)}
+    can_stand_in = (not can_manage and principal.has_role(Role.DUG_MEMBER)
+                    and bool(chair_orgs) and None not in chair_orgs)
     return render(request, "systemic/signal.html", {
         "signal": row, "kind_label": SignalKind(row.kind).label, "evidence": evidence,
         "review": repository.review_for_signal(db, row.id),
-        "operators": registry_repository.organisations(db, "operator") if principal.has(Permission.SYSTEMIC_MANAGE) else [],
-        "can_manage": principal.has(Permission.SYSTEMIC_MANAGE), **extra,
+        "operators": registry_repository.organisations(db, "operator") if can_manage or can_stand_in else [],
+        "can_manage": can_manage, "can_stand_in": can_stand_in, **extra,
     }, status_code=status)
 
 
@@ -114,7 +119,7 @@ def _review(request: Request, db: DbSession, principal: Principal, review_id: in
     row = service.get_review(db, principal, review_id)
     today = utcnow().date()
     stage = Stage(row.stage)
-    actions = service.available_actions(principal, row)
+    actions = service.available_actions(db, principal, row)
     return render(request, "systemic/review.html", {
         "review": row, "stage": stage, "Stage": Stage, "ladder": LADDER, "today": today,
         "actions": actions, "Action": Action, "engaged": service.engaged_people(db, row),

@@ -236,3 +236,34 @@ def test_not_systemic_advice_closes_the_review(session, make) -> None:  # type: 
     assert not service.escalation_eligible(review)
     with pytest.raises(Conflict):
         service.act(session, c, review.id, "engage_iap", ActInput(), NOW)
+
+
+def test_dug_members_of_the_operator_concerned_are_recused_R_DUG_3(session, make) -> None:  # type: ignore[no-untyped-def]
+    """A review that names an operator concerned (the IAP's decision binds it): the DUG members of
+    that operator neither see it nor are told of it; when every chair is recused, a voting member
+    who is not stands in for the chair."""
+    denic = make.operator("DENIC eG", tlds=(("de", "country-code"),))
+    chair = make.user("dug_chair", "dug_member", org=denic)
+    recused_member = make.user("dug_member", org=denic)
+    member = make.user("dug_member", org=make.operator("SIDN", tlds=(("nl", "country-code"),)))
+    ifm = make.user("ifm_staff", org=make.org("PTI", "ifm"))
+    signal = service.propose(session, member.principal(session), title="DENIC's changes stall",
+                             reasoning="Every DS change for .de took over a week since October.", evidence="", now=NOW)
+    passed_decision(session, "determine_systemic_failure", "systemic-signal", signal.id)
+    with pytest.raises(Forbidden, match="recused"):  # the chair (of DENIC) cannot open one on DENIC…
+        service.open_review(session, chair.principal(session), signal.id, title="DENIC delays",
+                            operator_org_id=denic.id, now=NOW)
+    review = service.open_review(session, member.principal(session), signal.id, title="DENIC delays",
+                                 operator_org_id=denic.id, now=NOW)  # … a member not recused stands in
+    for recused in (chair, recused_member):
+        with pytest.raises(NotFound):
+            service.get_review(session, recused.principal(session), review.id)
+        assert repository.reviews(session, recused.principal(session)) == []
+    assert service.get_review(session, ifm.principal(session), review.id).id == review.id
+    told = set(session.scalars(select(OutboxEmail.to_address).where(OutboxEmail.subject.contains("DENIC delays"))))
+    assert member.email in told and chair.email not in told and recused_member.email not in told
+    passed_decision(session, "appoint_experts", "urgent_review", review.id)
+    assert service.available_actions(session, member.principal(session), review)[:1] == [service.Action.APPOINT_EXPERT]
+    service.act(session, member.principal(session), review.id, "appoint_expert",
+                ActInput(name="Ada", expertise="DNSSEC"), NOW)
+    assert [e.name for e in review.experts] == ["Ada"]
