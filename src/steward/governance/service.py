@@ -343,8 +343,9 @@ def recused_user_ids(
 ) -> set[int]:
     """Users serving on the DUG who must recuse from a matter with these parties (R-DUG-3).
 
-    Other contexts (disputes, systemic reviews) use this to hide a confidential record from
-    recused members.
+    By DUG membership (the seat's organisation). Disputes and urgent reviews decide recusal from
+    the signed-in user's organisation instead (``disputes.domain.is_recused``,
+    ``systemic.service.recused``): the same organisation for every seated member.
     """
     members = [to_member(m) for m in repo.serving(session, on)]
     return {m.person_id for m in recused_members(members, party_organisation_ids, on)}
