@@ -345,7 +345,8 @@ def recused_user_ids(
 
     By DUG membership (the seat's organisation). Disputes and urgent reviews decide recusal from
     the signed-in user's organisation instead (``disputes.domain.is_recused``,
-    ``systemic.service.recused``): the same organisation for every seated member.
+    ``systemic.service.recused``); a seat takes the user's organisation unless one is given
+    when the member is added.
     """
     members = [to_member(m) for m in repo.serving(session, on)]
     return {m.person_id for m in recused_members(members, party_organisation_ids, on)}
