@@ -77,7 +77,7 @@ def _plant(session: Any) -> dict[str, Any]:
         assert user is not None
         return Principal.of(user)
 
-    m = {k: _marker(k) for k in ("DSPTITLE", "DSPTEXT", "DSPDOC", "DSPIFM", "DSPIAP", "SEALED")}
+    m = {k: _marker(k) for k in ("DSPTITLE", "DSPTEXT", "DSPDOC", "DSPIFM", "DSPIAP", "SEALED", "URG", "URGIAP")}
     now = utcnow()
     t = now - timedelta(days=30)
     denic, ifm, chair = who(ROLES["operator_party"] or ""), who(ROLES["ifm"] or ""), who(ROLES["dug_chair"] or "")
@@ -108,6 +108,14 @@ def _plant(session: Any) -> dict[str, Any]:
     report = session.scalar(select(DisputeDocument).where(
         DisputeDocument.case_id == iap_case.id, DisputeDocument.body == "Facilitation failed on the remedy."))
     report.body = f"Facilitation failed on the remedy. {m['DSPIAP']}"
+    # the demo's urgent reviews (R-SYS-2): the one in remediation's findings, and the advice of the
+    # one that went through mediation (its engaged mediator) to the IAP (its engaged panelist)
+    from steward.systemic.models import Review
+
+    in_remediation = session.scalar(select(Review).where(Review.stage == "remediation"))
+    in_remediation.findings = f"{in_remediation.findings} {m['URG']}"
+    to_iap = session.scalar(select(Review).where(Review.iap_finding.is_not(None)))
+    to_iap.advice = f"{to_iap.advice} {m['URGIAP']}"
     # a sealed archive entry's content (R-DSP-7, R-DSP-9): never shown unrevealed
     sealed = session.scalar(select(ArchiveEntry).where(ArchiveEntry.sealed.is_(True)).order_by(ArchiveEntry.seq.desc()))
     sealed.sealed_content = (sealed.sealed_content or "") + m["SEALED"]
@@ -117,6 +125,7 @@ def _plant(session: Any) -> dict[str, Any]:
     session.flush()
     return {
         "markers": m, "case_id": case_id, "iap_case_id": iap_case.id, "attachment_id": attachment_id,
+        "review_id": in_remediation.id, "iap_review_id": to_iap.id,
         "sealed_seq": sealed.seq, "ballot_id": ballot.id, "ballot_closes_at": ballot.closes_at.isoformat(),
         "receipt_code": receipt.code, "receipt_ids": sorted(receipt.receipts.values()),
     }

@@ -3,9 +3,10 @@ parameters filled from real ids in the demo data) as every role, anonymous, a se
 is not a party, a DUG member recused by organisation and the system administrator.
 
 Unique markers are planted in a confidential dispute's title, complaint, attachment and IFM
-response, in the DUG's report of a case before the IAP, in a sealed archive entry's content, and in a
-ballot vote's receipt. They must never reach anyone the rules don't name (R-DSP-7, R-DUG-3, R-DSP-9,
-R-ESC-1), and those who are named must see the dispute content.
+response, in the DUG's report of a case before the IAP, in the two demo urgent reviews, in a sealed
+archive entry's content, and in a ballot vote's receipt. They must never reach anyone the rules don't
+name (R-DSP-7, R-DUG-3, R-SYS-2, R-DSP-9, R-ESC-1), and those who are named must see the dispute and
+review content.
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ NAMED_CASE = {"operator_party", "ifm", "dug_chair", "dug_member", "dug_liaison",
 # … and for the demo case decided by the IAP (remedy pending): the engaged panelist too (R-DSP-5)
 NAMED_IAP_CASE = NAMED_CASE | {"panelist"}
 CASE_MARKERS = ("DSPTITLE", "DSPTEXT", "DSPDOC", "DSPIFM")
+
+# who the rules name for the demo's urgent review in remediation (docs/systemic.md "Who sees
+# what"): the DUG (no operator concerned: nobody recused), the IFM and the appointed expert …
+NAMED_REVIEW = {"dug_chair", "dug_member", "dug_member_recused", "dug_liaison", "ifm", "expert"}
+# … and for the one that reached the IAP: the mediator and the panelist engaged on it by name
+NAMED_IAP_REVIEW = NAMED_REVIEW | {"mediator", "panelist"}
 
 # routes whose GET has a side effect or needs a one-time secret; checked elsewhere
 SKIP = {"/logout", "/changes/confirm/{token}"}
@@ -101,6 +108,33 @@ def test_the_engaged_panel_and_the_parties_see_the_iap_case_file_R_DSP_5(
 ) -> None:
     case = demo_env.facts["iap_case_id"]
     assert demo_env.markers["DSPIAP"] in responses[role][f"/disputes/{case}"]
+
+
+@pytest.mark.parametrize("role", sorted(set(ROLES) - NAMED_REVIEW))
+def test_an_urgent_review_reaches_no_one_the_rules_do_not_name_R_SYS_2(
+    role: str, demo_env: DemoEnv, responses: dict[str, dict[str, str]]
+) -> None:
+    assert _leaks(responses[role], [demo_env.markers["URG"]]) == []
+
+
+@pytest.mark.parametrize("role", sorted(set(ROLES) - NAMED_IAP_REVIEW))
+def test_a_review_before_the_iap_reaches_no_one_but_those_engaged_on_it_R_SYS_2(
+    role: str, demo_env: DemoEnv, responses: dict[str, dict[str, str]]
+) -> None:
+    assert _leaks(responses[role], [demo_env.markers["URGIAP"]]) == []
+
+
+@pytest.mark.parametrize("role", sorted(NAMED_IAP_REVIEW))
+def test_those_the_rules_name_see_the_urgent_reviews_R_SYS_2(
+    role: str, demo_env: DemoEnv, responses: dict[str, dict[str, str]]
+) -> None:
+    f, m = demo_env.facts, demo_env.markers
+    seen = responses[role]
+    for review, marker in ((f["review_id"], m["URG"]), (f["iap_review_id"], m["URGIAP"])):
+        if role in NAMED_REVIEW or review == f["iap_review_id"]:
+            assert marker in seen[f"/systemic/reviews/{review}"] and marker in seen[f"/api/v1/systemic/reviews/{review}"]
+        else:
+            assert seen[f"/systemic/reviews/{review}"].startswith("404"), (role, review)
 
 
 @pytest.mark.parametrize("role", sorted(ROLES))
