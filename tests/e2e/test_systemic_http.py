@@ -194,3 +194,39 @@ def test_a_dug_member_of_the_operator_concerned_sees_nothing_of_the_review_R_DUG
     r = client.post(f"/api/v1/systemic/reviews/{review_id}/act", headers=_h(other),
                     json={"action": "add_step", "milestones": "2027-06-01 Re-architect"})
     assert r.status_code == 403
+
+
+def test_a_member_stands_in_for_the_recused_chair_on_the_page_and_the_api_R_DUG_3(client, make):
+    """The chair's organisation is the operator concerned: a member who is not recused opens the
+    review from the signal's page (offered that operator only) or the API; the recused members see
+    neither the review nor the signal's link to it."""
+    denic = make.operator("DENIC eG", tlds=(("de", "country-code"),))
+    make.user("dug_chair", "dug_member", org=denic)
+    recused = make.user("dug_member", org=denic)
+    member = make.user("dug_member", org=make.operator("CIRA", tlds=(("ca", "country-code"),)))
+    login(client, member)
+    signal_ids = []
+    for title in ("DENIC's DS changes stall", "DENIC's NS changes stall"):
+        r = post_form(client, "/systemic/signals", {"title": title,
+                                                    "reasoning": "Every change for .de took over a week since October."})
+        signal_ids.append(int(r.headers["location"].rsplit("/", 1)[1]))
+    with dbmod.session_scope() as s:
+        for signal_id in signal_ids:
+            passed_decision(s, "determine_systemic_failure", "systemic-signal", signal_id, parties=(denic.id,))
+    page = client.get(f"/systemic/signals/{signal_ids[0]}")
+    assert f'<option value="{denic.id}">DENIC eG</option>' in page.text and "CIRA" not in page.text
+    r = post_form(client, f"/systemic/signals/{signal_ids[0]}/review",
+                  {"title": "DENIC delays", "operator_org_id": str(denic.id)})
+    assert r.status_code == 303, r.text
+    review_id = int(r.headers["location"].rsplit("/", 1)[1])
+    client.cookies.clear()
+    token = make.token(member)
+    r = client.post("/api/v1/systemic/reviews", headers=_h(token),
+                    json={"signal_id": signal_ids[1], "title": "DENIC NS delays", "operator_org_id": denic.id})
+    assert r.status_code == 201, r.text
+    assert "appoint_expert" in client.get(f"/api/v1/systemic/reviews/{review_id}", headers=_h(token)).json()["actions"]
+    theirs = make.token(recused)
+    signal = client.get(f"/api/v1/systemic/signals/{signal_ids[0]}", headers=_h(theirs)).json()
+    assert signal["review_id"] is None
+    login(client, recused)
+    assert f"/systemic/reviews/{review_id}" not in client.get(f"/systemic/signals/{signal_ids[0]}").text

@@ -19,7 +19,7 @@ from steward.ballots import domain, emails, repository
 from steward.ballots.domain import BallotError, Choice, Leaf, MatterKind, ReceiptLog, Rules, Status
 from steward.ballots.models import Ballot
 from steward.config import get_settings
-from steward.errors import Conflict, Invalid, NotFound
+from steward.errors import Conflict, Forbidden, Invalid, NotFound
 from steward.events import record_event, record_publication
 from steward.outbox import enqueue_email
 from steward.registry import repository as registry_repository
@@ -123,6 +123,23 @@ def matter(session: Session, matter_type: str, matter_id: int) -> Matter:
                   f"/systemic/reviews/{review.id}")
 
 
+def _not_recused(session: Session, actor: Principal, subject: Matter) -> None:
+    """R-DUG-3: whose organisation is a party to the matter (a dispute's complainant, an urgent
+    review's operator concerned) does not put it to the naming customers."""
+    if subject.kind is MatterKind.DISPUTE:
+        from steward.disputes.models import DisputeCase
+
+        case = session.get(DisputeCase, subject.id)
+        party = case.complainant_org_id if case is not None else None
+    else:
+        from steward.systemic.models import Review
+
+        review = session.get(Review, subject.id)
+        party = review.operator_org_id if review is not None else None
+    if party is not None and actor.organisation_id == party:
+        raise Forbidden("You are recused from this matter: your organisation is a party (R-DUG-3).")
+
+
 def matter_of(session: Session, ballot: Ballot) -> dict[str, Any]:
     """What the ballot page says about its matter (title and link only)."""
     kind = MatterKind(ballot.matter_type)
@@ -163,6 +180,7 @@ def open_ballot(
     except BallotError as err:
         raise _invalid(err) from None
     subject = matter(session, matter_type, matter_id)
+    _not_recused(session, actor, subject)
     from steward.governance import service as governance
 
     motion = governance.require_decision(session, "proceed_further_escalation", subject.kind.value, subject.id)

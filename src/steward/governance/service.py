@@ -375,6 +375,31 @@ def moment(today: date | None) -> datetime:
     return datetime.combine(today, time(12), tzinfo=UTC)
 
 
+def subject_parties(session: Session, subject_type: str, subject_id: str) -> tuple[set[int], bool]:
+    """The parties a motion's subject has of its own, and whether its record is confidential:
+    a dispute's complainant and the IFM (R-DSP-7), an urgent review's operator concerned. A motion
+    on them takes these parties whatever the proposer names, so that the members they employ are
+    recused from it (R-DUG-3), and is confidential."""
+    if not subject_id.isdigit() or not 0 < int(subject_id) <= 2**31 - 1:
+        return set(), False
+    if subject_type == "dispute":
+        from steward.disputes.models import DisputeCase
+
+        case = session.get(DisputeCase, int(subject_id))
+        if case is None:
+            return set(), False
+        ifm = session.scalars(select(Organisation.id).where(Organisation.kind == "ifm"))
+        return {case.complainant_org_id, *ifm}, True
+    if subject_type == "urgent_review":
+        from steward.systemic.models import Review
+
+        review = session.get(Review, int(subject_id))
+        if review is None:
+            return set(), False
+        return ({review.operator_org_id} if review.operator_org_id is not None else set()), True
+    return set(), False
+
+
 def propose_motion(
     session: Session,
     actor: Principal,
@@ -403,7 +428,9 @@ def propose_motion(
     if not text.strip():
         raise Invalid("A motion needs its text.", field="text")
     member = serving_member(session, actor, today)
-    parties = set(party_organisation_ids)
+    own_parties, confidential_subject = subject_parties(session, subject_type, str(subject_id).strip())
+    parties = set(party_organisation_ids) | own_parties
+    confidential = confidential or confidential_subject
     if member is None or member.seat != SeatKind.voting.value:
         raise Forbidden("Only a serving voting member of the DUG can propose a motion.")
     if member.organisation_id is not None and member.organisation_id in parties:

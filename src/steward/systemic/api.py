@@ -26,8 +26,8 @@ from steward.web import CurrentPrincipal, DbSession, Router, require
 router = Router(prefix="/api/v1/systemic", tags=["systemic"])
 
 
-def signal_out(db: DbSession, s: Signal) -> SignalOut:
-    review = repository.review_for_signal(db, s.id)
+def signal_out(db: DbSession, principal: Principal, s: Signal) -> SignalOut:
+    review = repository.readable_review_for_signal(db, principal, s.id)
     return SignalOut(
         id=s.id, kind=s.kind, kind_label=SignalKind(s.kind).label, summary=s.summary, state=s.state,
         observed_at=s.observed_at, detected_at=s.detected_at,
@@ -59,12 +59,12 @@ def review_out(db: DbSession, principal: Principal, r: Review) -> ReviewOut:
 @router.get("/signals", response_model=list[SignalOut])
 def signals(db: DbSession, principal: Principal = require(Permission.SYSTEMIC_READ),
             state: str | None = None) -> list[SignalOut]:
-    return [signal_out(db, s) for s in repository.signals(db, principal, state)]
+    return [signal_out(db, principal, s) for s in repository.signals(db, principal, state)]
 
 
 @router.get("/signals/{signal_id}", response_model=SignalOut)
 def signal(signal_id: IdPath, db: DbSession, principal: Principal = require(Permission.SYSTEMIC_READ)) -> SignalOut:
-    return signal_out(db, service.get_signal(db, principal, signal_id))
+    return signal_out(db, principal, service.get_signal(db, principal, signal_id))
 
 
 @router.post("/detect")
@@ -76,13 +76,13 @@ def detect(db: DbSession, principal: Principal = require(Permission.SYSTEMIC_MAN
 @router.post("/signals", response_model=SignalOut, status_code=201)
 def propose(body: ProposalIn, db: DbSession, principal: Principal = require(Permission.SYSTEMIC_PROPOSE)) -> SignalOut:
     """(d) A DUG member's proposal of a possible systemic failure."""
-    return signal_out(db, service.propose(db, principal, **body.model_dump(), now=utcnow()))
+    return signal_out(db, principal, service.propose(db, principal, **body.model_dump(), now=utcnow()))
 
 
 @router.post("/signals/{signal_id}/dismiss", response_model=SignalOut)
 def dismiss(signal_id: IdPath, body: DismissIn, db: DbSession,
             principal: Principal = require(Permission.SYSTEMIC_MANAGE)) -> SignalOut:
-    return signal_out(db, service.dismiss(db, principal, signal_id, body.reason))
+    return signal_out(db, principal, service.dismiss(db, principal, signal_id, body.reason))
 
 
 @router.get("/reviews", response_model=list[ReviewOut])
@@ -91,9 +91,10 @@ def reviews(db: DbSession, principal: CurrentPrincipal) -> list[ReviewOut]:
 
 
 @router.post("/reviews", response_model=ReviewOut, status_code=201)
-def open_review(body: ReviewIn, db: DbSession, principal: Principal = require(Permission.SYSTEMIC_MANAGE)) -> ReviewOut:
+def open_review(body: ReviewIn, db: DbSession, principal: Principal = require(Permission.SYSTEMIC_PROPOSE)) -> ReviewOut:
     """Open an urgent review (needs a passed DUG decision "determine_systemic_failure" on the
-    subject ``systemic-signal`` with the signal's id)."""
+    subject ``systemic-signal`` with the signal's id, naming the operator concerned, if any, among
+    its parties). The chair opens it, or a DUG member when the chair is recused (R-DUG-3)."""
     r = service.open_review(db, principal, body.signal_id, title=body.title,
                             operator_org_id=body.operator_org_id, now=utcnow())
     return review_out(db, principal, r)

@@ -80,6 +80,11 @@ def review_by_id(session: Session, review_id: int) -> Review | None:
     return session.get(Review, review_id)
 
 
+def readable_review_for_signal(session: Session, principal: Principal, signal_id: int) -> Review | None:
+    """The review a signal led to, if the viewer may read it (a recused member may not)."""
+    return session.scalar(readable_reviews(principal).where(Review.signal_id == signal_id))
+
+
 def review_for_signal(session: Session, signal_id: int) -> Review | None:
     return session.scalar(select(Review).where(Review.signal_id == signal_id))
 

@@ -273,12 +273,18 @@ def open_review(session: Session, actor: Principal, signal_id: int, *, title: st
     title = " ".join(title.split())
     if not title:
         raise Invalid("give the review a title", field="title")
-    if operator_org_id is not None and (not 0 < operator_org_id <= MAX_ID or
-                                        registry_repository.organisation_by_id(session, operator_org_id) is None):
-        raise Invalid(f"no organisation #{operator_org_id}", field="operator_org_id")
+    operator = (registry_repository.organisation_by_id(session, operator_org_id)
+                if operator_org_id is not None and 0 < operator_org_id <= MAX_ID else None)
+    if operator_org_id is not None and (operator is None or operator.kind != "operator"):
+        raise Invalid(f"no TLD registry operator #{operator_org_id}", field="operator_org_id")
     from steward.governance import service as governance
 
     motion = governance.require_decision(session, "determine_systemic_failure", "systemic-signal", signal.id)
+    if operator_org_id is not None and operator_org_id not in motion.party_organisation_ids:
+        # the DUG as a body names the operator concerned (its members then recused from the vote):
+        # not whoever opens the review, who could otherwise recuse the chair at will
+        raise Invalid(f"the DUG's decision #{motion.id} does not name {operator.name if operator else ''} as the "
+                      "operator concerned: propose the motion with it as a party", field="operator_org_id")
     if not repository.signal_compare_and_set(session, signal, state=SignalState.REVIEW.value):
         raise Conflict("the signal was changed by someone else; reload")
     row = Review(title=title[:300], signal_id=signal.id, decision_motion_id=motion.id,
@@ -307,10 +313,12 @@ def _check_actor(actor: Principal, row: Review, action: Action, *, stand_in: boo
     who = domain.actor_of(Stage(row.stage), action)
     if who is Actor.DUG and recused(actor, row.operator_org_id):
         raise Forbidden("You are recused from this review: your organisation is the operator concerned (R-DUG-3).")
-    if action is Action.ADD_EVIDENCE and (actor.has(Permission.SYSTEMIC_ENGAGE) or actor.has(Permission.SYSTEMIC_MANAGE)):
+    standing_in = stand_in and actor.has_role(Role.DUG_MEMBER) and not recused(actor, row.operator_org_id)
+    if action is Action.ADD_EVIDENCE and (actor.has(Permission.SYSTEMIC_ENGAGE) or actor.has(Permission.SYSTEMIC_MANAGE)
+                                          or standing_in):
         return  # the IFM and the DUG bring evidence to the root-cause engagement too
-    if who is Actor.DUG and stand_in and actor.has_role(Role.DUG_MEMBER):
-        return  # a voting member not recused stands in for the recused chair (as in disputes)
+    if who is Actor.DUG and standing_in:
+        return  # a member not recused stands in for the recused chair (as in disputes)
     actor.require(PERMISSION_OF[who])
     if who is Actor.EXPERT and not any(e.user_id == actor.user_id for e in row.experts):
         raise Forbidden("only the experts appointed to this review may do this")

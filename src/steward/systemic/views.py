@@ -71,12 +71,16 @@ def _signal(request: Request, db: DbSession, principal: Principal, signal_id: in
     can_manage = principal.has(Permission.SYSTEMIC_MANAGE)
     # a member may open the review in the chair's stead when the chair is recused (R-DUG-3)
     chair_orgs = {u.organisation_id for u in accounts_repository.users_with_role(db, Role.DUG_CHAIR.value)}
-    can_stand_in = (not can_manage and principal.has_role(Role.DUG_MEMBER)
-                    and bool(chair_orgs) and None not in chair_orgs)
+    chair_org = next(iter(chair_orgs)) if len(chair_orgs) == 1 else None
+    can_stand_in = (not can_manage and principal.has_role(Role.DUG_MEMBER) and chair_org is not None
+                    and principal.organisation_id != chair_org)
+    operators = registry_repository.organisations(db, "operator") if can_manage or can_stand_in else []
+    if can_stand_in:
+        operators = [o for o in operators if o.id == chair_org]
     return render(request, "systemic/signal.html", {
         "signal": row, "kind_label": SignalKind(row.kind).label, "evidence": evidence,
-        "review": repository.review_for_signal(db, row.id),
-        "operators": registry_repository.organisations(db, "operator") if can_manage or can_stand_in else [],
+        "review": repository.readable_review_for_signal(db, principal, row.id),
+        "operators": operators,
         "can_manage": can_manage, "can_stand_in": can_stand_in, **extra,
     }, status_code=status)
 
@@ -101,7 +105,7 @@ def dismiss(signal_id: int, request: Request, db: DbSession, principal: CurrentP
 @router.post("/systemic/signals/{signal_id:int}/review")
 def open_review(signal_id: int, request: Request, db: DbSession, principal: CurrentPrincipal,
                 title: Annotated[str, Form()] = "", operator_org_id: Annotated[str, Form()] = "") -> Response:
-    principal.require(Permission.SYSTEMIC_MANAGE)
+    principal.require(Permission.SYSTEMIC_PROPOSE)  # the DUG; the service decides who of it opens one
     try:
         org = int(operator_org_id) if operator_org_id.strip() else None
         row = service.open_review(db, principal, signal_id, title=title, operator_org_id=org, now=utcnow())

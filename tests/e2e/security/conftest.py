@@ -114,6 +114,7 @@ def _plant(session: Any) -> dict[str, Any]:
 
     in_remediation = session.scalar(select(Review).where(Review.stage == "remediation"))
     in_remediation.findings = f"{in_remediation.findings} {m['URG']}"
+    in_remediation.operator_org_id = denic.organisation_id  # its DUG member recused (R-DUG-3)
     to_iap = session.scalar(select(Review).where(Review.iap_finding.is_not(None)))
     to_iap.advice = f"{to_iap.advice} {m['URGIAP']}"
     # a sealed archive entry's content (R-DSP-7, R-DSP-9): never shown unrevealed

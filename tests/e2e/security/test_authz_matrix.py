@@ -31,11 +31,13 @@ NAMED_CASE = {"operator_party", "ifm", "dug_chair", "dug_member", "dug_liaison",
 NAMED_IAP_CASE = NAMED_CASE | {"panelist"}
 CASE_MARKERS = ("DSPTITLE", "DSPTEXT", "DSPDOC", "DSPIFM")
 
-# who the rules name for the demo's urgent review in remediation (docs/systemic.md "Who sees
-# what"): the DUG (no operator concerned: nobody recused), the IFM and the appointed expert …
-NAMED_REVIEW = {"dug_chair", "dug_member", "dug_member_recused", "dug_liaison", "ifm", "expert"}
-# … and for the one that reached the IAP: the mediator and the panelist engaged on it by name
-NAMED_IAP_REVIEW = NAMED_REVIEW | {"mediator", "panelist"}
+# who the rules name for the demo's urgent review in remediation, whose operator concerned is DENIC
+# (docs/systemic.md "Who sees what"): the DUG less DENIC's member (R-DUG-3), the IFM and the
+# appointed expert …
+NAMED_REVIEW = {"dug_chair", "dug_member", "dug_liaison", "ifm", "expert"}
+# … and for the one that reached the IAP (no operator concerned): the whole DUG, and the mediator
+# and the panelist engaged on it by name
+NAMED_IAP_REVIEW = NAMED_REVIEW | {"dug_member_recused", "mediator", "panelist"}
 
 # routes whose GET has a side effect or needs a one-time secret; checked elsewhere
 SKIP = {"/logout", "/changes/confirm/{token}"}

@@ -10,14 +10,16 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from steward.db import utcnow
+from steward.governance.models import DugMotionParty as MotionParty
 from steward.governance.models import Motion
 from steward.systemic.models import Review, Signal
 
 
-def passed_decision(session: Session, kind: str, subject_type: str, subject_id: int | str) -> Motion:
+def passed_decision(session: Session, kind: str, subject_type: str, subject_id: int | str,
+                    parties: tuple[int, ...] = ()) -> Motion:
     motion = Motion(kind=kind, title=f"{kind} on {subject_type} {subject_id}", text="Decided.",
                     subject_type=subject_type, subject_id=str(subject_id), state="passed",
-                    closed_at=utcnow())
+                    closed_at=utcnow(), parties=[MotionParty(organisation_id=o) for o in parties])
     session.add(motion)
     session.flush()
     return motion

@@ -235,3 +235,14 @@ def test_a_vote_in_flight_holds_off_the_close_then_is_counted(db_url, world) -> 
     finally:
         voting.close()
         closing.close()
+
+
+def test_a_chair_whose_organisation_is_a_party_does_not_open_the_ballot_R_DUG_3(session, world, make) -> None:  # type: ignore[no-untyped-def]
+    cc = world["orgs"][0]
+    recused_chair = make.user("dug_chair", "dug_member", org=cc)
+    world["review"].operator_org_id = cc.id  # the review's operator concerned
+    session.flush()
+    with pytest.raises(Forbidden, match="recused"):
+        service.open_ballot(session, recused_chair.principal(session), matter_type="urgent_review",
+                            matter_id=world["review"].id, option="golden_bylaw", closes_at=CLOSES, now=NOW)
+    assert _open(session, world).matter_id == world["review"].id  # a chair who is not, does

@@ -342,3 +342,38 @@ def test_a_back_dated_action_is_recorded_at_noon_utc_of_its_day() -> None:
     from datetime import UTC, datetime
 
     assert governance.moment(date(2001, 1, 1)) == datetime(2001, 1, 1, 12, tzinfo=UTC)
+
+
+def test_a_motion_on_a_review_or_a_dispute_takes_its_parties_and_is_confidential_R_DUG_3(
+    session: Session,
+) -> None:
+    """Whatever the proposer names, a motion on an urgent review has its operator concerned as a
+    party, and one on a dispute its complainant and the IFM: their members are recused from it
+    (not shown it, not asked to vote, not emailed) and the motion is confidential."""
+    from steward.disputes.models import DisputeCase
+    from steward.systemic.models import Review, Signal
+    from tests.integration.governance.dug_factory import org
+
+    dug = build_dug(session)
+    party = dug.orgs[3]
+    recused = dug.voters[3]
+    ifm = org(session, "PTI", "ifm")
+    signal = Signal(kind="proposal", key="proposal:x", summary="Delays", observed_at=governance.moment(TODAY))
+    session.add(signal)
+    session.flush()
+    review = Review(title="Delays", signal_id=signal.id, stage="long_term", operator_org_id=party.id)
+    case = DisputeCase(reference="D-2026-0001", title="Slow", complainant_org_id=party.id, stage="assessment",
+                       subject="service_level",
+                       tlds=[], service_levels=[], what_happened="", negotiation="")
+    session.add_all([review, case])
+    session.flush()
+    for subject_type, subject_id, parties in (("urgent_review", review.id, {party.id}),
+                                              ("dispute", case.id, {party.id, ifm.id})):
+        m = governance.propose_motion(session, dug.chair, kind="engage_mediator", title="Engage a mediator",
+                                      text="x", subject_type=subject_type, subject_id=subject_id, today=TODAY)
+        assert m.party_organisation_ids == parties and m.confidential, subject_type
+        with pytest.raises(NotFound):
+            governance.cast_vote(session, recused, m.id, "yes", today=TODAY)
+        told = set(session.scalars(select(OutboxEmail.to_address).where(
+            OutboxEmail.subject.contains(f"Motion #{m.id}:"))))
+        assert told and recused.user is not None and recused.user.email not in told

@@ -247,9 +247,19 @@ def test_dug_members_of_the_operator_concerned_are_recused_R_DUG_3(session, make
     recused_member = make.user("dug_member", org=denic)
     member = make.user("dug_member", org=make.operator("SIDN", tlds=(("nl", "country-code"),)))
     ifm = make.user("ifm_staff", org=make.org("PTI", "ifm"))
+    lab = make.org("Some lab", "technical_community")
     signal = service.propose(session, member.principal(session), title="DENIC's changes stall",
                              reasoning="Every DS change for .de took over a week since October.", evidence="", now=NOW)
-    passed_decision(session, "determine_systemic_failure", "systemic-signal", signal.id)
+    undecided = passed_decision(session, "determine_systemic_failure", "systemic-signal", signal.id)
+    with pytest.raises(Invalid, match="does not name") as err:  # the DUG names the operator concerned…
+        service.open_review(session, member.principal(session), signal.id, title="DENIC delays",
+                            operator_org_id=denic.id, now=NOW)
+    assert err.value.field == "operator_org_id"
+    undecided.state = "withdrawn"
+    passed_decision(session, "determine_systemic_failure", "systemic-signal", signal.id, parties=(denic.id,))
+    with pytest.raises(Invalid, match="no TLD registry operator"):  # … and it is an operator
+        service.open_review(session, chair.principal(session), signal.id, title="x",
+                            operator_org_id=lab.id, now=NOW)
     with pytest.raises(Forbidden, match="recused"):  # the chair (of DENIC) cannot open one on DENIC…
         service.open_review(session, chair.principal(session), signal.id, title="DENIC delays",
                             operator_org_id=denic.id, now=NOW)
