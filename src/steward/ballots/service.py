@@ -125,18 +125,11 @@ def matter(session: Session, matter_type: str, matter_id: int) -> Matter:
 
 def _not_recused(session: Session, actor: Principal, subject: Matter) -> None:
     """R-DUG-3: whose organisation is a party to the matter (a dispute's complainant, an urgent
-    review's operator concerned) does not put it to the naming customers."""
-    if subject.kind is MatterKind.DISPUTE:
-        from steward.disputes.models import DisputeCase
+    review's operator concerned, and the IFM in both) does not put it to the naming customers."""
+    from steward.governance.service import subject_parties
 
-        case = session.get(DisputeCase, subject.id)
-        party = case.complainant_org_id if case is not None else None
-    else:
-        from steward.systemic.models import Review
-
-        review = session.get(Review, subject.id)
-        party = review.operator_org_id if review is not None else None
-    if party is not None and actor.organisation_id == party:
+    matter_parties, _confidential = subject_parties(session, subject.kind.value, str(subject.id))
+    if actor.organisation_id is not None and actor.organisation_id in matter_parties:
         raise Forbidden("You are recused from this matter: your organisation is a party (R-DUG-3).")
 
 

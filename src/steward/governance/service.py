@@ -377,7 +377,8 @@ def moment(today: date | None) -> datetime:
 
 def subject_parties(session: Session, subject_type: str, subject_id: str) -> tuple[set[int], bool]:
     """The parties a motion's subject has of its own, and whether its record is confidential:
-    a dispute's complainant and the IFM (R-DSP-7), an urgent review's operator concerned. A motion
+    a dispute's complainant and the IFM (R-DSP-7), an urgent review's operator concerned and the
+    IFM. A motion
     on them takes these parties whatever the proposer names, so that the members they employ are
     recused from it (R-DUG-3), and is confidential."""
     if not subject_id.isdigit() or not 0 < int(subject_id) <= 2**31 - 1:
@@ -391,12 +392,13 @@ def subject_parties(session: Session, subject_type: str, subject_id: str) -> tup
         ifm = session.scalars(select(Organisation.id).where(Organisation.kind == "ifm"))
         return {case.complainant_org_id, *ifm}, True
     if subject_type == "urgent_review":
+        from steward.systemic import service as systemic
         from steward.systemic.models import Review
 
         review = session.get(Review, int(subject_id))
         if review is None:
             return set(), False
-        return ({review.operator_org_id} if review.operator_org_id is not None else set()), True
+        return set(systemic.parties(session, review.operator_org_id)), True
     return set(), False
 
 

@@ -2,7 +2,7 @@
 
 Reads shown to people start from :func:`readable_signals` or :func:`readable_reviews`, which apply
 who may see what: signals are for the DUG; urgent reviews for the DUG (less the members recused:
-their organisation is the operator concerned, R-DUG-3) and the IFM, and for the
+their organisation is a party, the operator concerned or the IFM, R-DUG-3) and the IFM, and for the
 appointed experts, and the mediator and IAP panelists engaged on it by name. Detection also reads other contexts'
 published or DUG-visible figures (lodging moments of disputes, published SLA reports, audit
 findings) — ids and numbers only, never a dispute's confidential content.
@@ -13,12 +13,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true, update
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from steward.accounts.principal import Principal
 from steward.authz import Permission
 from steward.events import AuditEvent
+from steward.registry.models import Organisation
 from steward.systemic.domain import REVIEW_SUBJECT, Stage
 from steward.systemic.models import Expert, Milestone, Participant, Review, Signal
 
@@ -35,10 +36,12 @@ def readable_reviews(principal: Principal) -> Select[Review]:
         return stmt
     conditions: list[ColumnElement[bool]] = []
     if principal.has(Permission.SYSTEMIC_READ):
-        # the DUG, less a member whose organisation is the operator concerned (R-DUG-3)
+        # the DUG, less a member whose organisation is a party: the operator concerned, or the IFM
+        # whose failure every review is about (R-DUG-3)
         org = principal.organisation_id
-        conditions.append(true() if org is None else
-                          or_(Review.operator_org_id.is_(None), Review.operator_org_id != org))
+        conditions.append(true() if org is None else and_(
+            or_(Review.operator_org_id.is_(None), Review.operator_org_id != org),
+            ~exists().where(Organisation.id == org, Organisation.kind == "ifm")))
     if principal.has(Permission.SYSTEMIC_ADVISE) and principal.user_id is not None:
         conditions.append(Review.id.in_(select(Expert.review_id).where(Expert.user_id == principal.user_id)))
     if principal.has(Permission.SYSTEMIC_MEDIATE) and principal.user_id is not None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,7 @@ from steward.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticat
 from steward.events import record_event, record_publication
 from steward.outbox import enqueue_email
 from steward.registry import repository as registry_repository
+from steward.registry.models import Organisation
 from steward.systemic import domain, repository
 from steward.systemic.domain import (
     Action,
@@ -83,38 +85,41 @@ def _evidence_json(items: tuple[Evidence, ...] | list[Evidence]) -> list[dict[st
 DUG_ROLES = (Role.DUG_CHAIR, Role.DUG_MEMBER, Role.DUG_LIAISON)
 
 
-def _dug_users(session: Session, recused_org: int | None = None) -> dict[int, str]:
-    """The DUG's members to tell, less those of ``recused_org`` (a review's operator concerned:
-    R-DUG-3)."""
+def _dug_users(session: Session, recused_orgs: frozenset[int] = frozenset()) -> dict[int, str]:
+    """The DUG's members to tell, less those of ``recused_orgs`` (a review's parties: R-DUG-3)."""
     users: dict[int, str] = {}
     for role in DUG_ROLES:
         for u in accounts_repository.users_with_role(session, role.value):
-            if recused_org is None or u.organisation_id != recused_org:
+            if u.organisation_id is None or u.organisation_id not in recused_orgs:
                 users[u.id] = u.email
     return users
 
 
-def recused(principal: Principal, operator_org_id: int | None) -> bool:
-    """R-DUG-3: a DUG member whose organisation is a review's operator concerned (a party: the
-    IAP's decision binds it) neither sees the review nor takes the DUG's steps in it."""
-    return (operator_org_id is not None and principal.organisation_id == operator_org_id
-            and principal.has_role(*DUG_ROLES))
+def parties(session: Session, operator_org_id: int | None) -> frozenset[int]:
+    """A review's parties, whose DUG members recuse (R-DUG-3): the IFM, whose failure it reviews,
+    and the operator concerned, if any; the IAP's decision binds them both."""
+    ifm = frozenset(session.scalars(select(Organisation.id).where(Organisation.kind == "ifm")))
+    return ifm | ({operator_org_id} if operator_org_id is not None else frozenset())
 
 
-def chairs_recused(session: Session, operator_org_id: int | None) -> bool:
-    """Whether every DUG chair is recused from a review of this operator concerned: a DUG
-    member who is not then stands in for the chair, as in disputes."""
-    if operator_org_id is None:
-        return False
+def recused(principal: Principal, review_parties: frozenset[int]) -> bool:
+    """R-DUG-3: a DUG member whose organisation is a party to the review neither sees it nor
+    takes the DUG's steps in it."""
+    return principal.organisation_id in review_parties and principal.has_role(*DUG_ROLES)
+
+
+def chairs_recused(session: Session, review_parties: frozenset[int]) -> bool:
+    """Whether every DUG chair is recused from a review with these parties: a DUG member who is
+    not then stands in for the chair, as in disputes."""
     chairs = accounts_repository.users_with_role(session, Role.DUG_CHAIR.value)
-    return bool(chairs) and all(c.organisation_id == operator_org_id for c in chairs)
+    return bool(chairs) and all(c.organisation_id in review_parties for c in chairs)
 
 
-def _require_manage(session: Session, actor: Principal, operator_org_id: int | None) -> None:
-    """The DUG's step on a review of this operator concerned: the chair's, or a stand-in's."""
-    if recused(actor, operator_org_id):
-        raise Forbidden("You are recused from this review: your organisation is the operator concerned (R-DUG-3).")
-    if not (actor.has_role(Role.DUG_MEMBER) and chairs_recused(session, operator_org_id)):
+def _require_manage(session: Session, actor: Principal, review_parties: frozenset[int]) -> None:
+    """The DUG's step on a review with these parties: the chair's, or a stand-in's."""
+    if recused(actor, review_parties):
+        raise Forbidden("You are recused from this review: your organisation is a party to it (R-DUG-3).")
+    if not (actor.has_role(Role.DUG_MEMBER) and chairs_recused(session, review_parties)):
         actor.require(Permission.SYSTEMIC_MANAGE)
 
 
@@ -266,7 +271,7 @@ def open_review(session: Session, actor: Principal, signal_id: int, *, title: st
                 operator_org_id: int | None = None, now: datetime) -> Review:
     """The DUG, by a passed decision, determines a significant or systemic failure and opens the
     urgent review (R-SYS-1, R-SYS-2)."""
-    _require_manage(session, actor, operator_org_id)
+    _require_manage(session, actor, parties(session, operator_org_id))
     signal = get_signal(session, actor, signal_id)
     if signal.state != SignalState.OPEN.value:
         raise Conflict("this signal was dismissed or already led to an urgent review")
@@ -294,7 +299,7 @@ def open_review(session: Session, actor: Principal, signal_id: int, *, title: st
     session.flush()
     record_event(session, "urgent-review:opened", actor=actor, subject_type=SUBJECT, subject_id=row.id,
                  data={"signal": signal.id, "motion": motion.id, "title": row.title})
-    _notify(session, _dug_users(session, row.operator_org_id), f"[Steward] Urgent review #{row.id} opened: {row.title}",
+    _notify(session, _dug_users(session, parties(session, row.operator_org_id)), f"[Steward] Urgent review #{row.id} opened: {row.title}",
             f"The DUG determined a significant or systemic failure.\n\n{{base}}/systemic/reviews/{row.id}\n",
             key=f"urgent-review:{row.id}:opened")
     return row
@@ -308,12 +313,13 @@ PERMISSION_OF: dict[Actor, Permission] = {
 }
 
 
-def _check_actor(actor: Principal, row: Review, action: Action, *, stand_in: bool = False) -> None:
+def _check_actor(actor: Principal, row: Review, action: Action, *, review_parties: frozenset[int],
+                 stand_in: bool = False) -> None:
     """May ``actor`` take ``action`` on the review? ``stand_in``: every chair is recused from it."""
     who = domain.actor_of(Stage(row.stage), action)
-    if who is Actor.DUG and recused(actor, row.operator_org_id):
-        raise Forbidden("You are recused from this review: your organisation is the operator concerned (R-DUG-3).")
-    standing_in = stand_in and actor.has_role(Role.DUG_MEMBER) and not recused(actor, row.operator_org_id)
+    if who is Actor.DUG and recused(actor, review_parties):
+        raise Forbidden("You are recused from this review: your organisation is a party to it (R-DUG-3).")
+    standing_in = stand_in and actor.has_role(Role.DUG_MEMBER) and not recused(actor, review_parties)
     if action is Action.ADD_EVIDENCE and (actor.has(Permission.SYSTEMIC_ENGAGE) or actor.has(Permission.SYSTEMIC_MANAGE)
                                           or standing_in):
         return  # the IFM and the DUG bring evidence to the root-cause engagement too
@@ -337,13 +343,14 @@ def engaged(row: Review, role: str) -> set[int]:
 
 def available_actions(session: Session, principal: Principal, row: Review) -> list[Action]:
     """The actions this person may take now (for pages and the API)."""
-    stand_in = chairs_recused(session, row.operator_org_id)
+    review_parties = parties(session, row.operator_org_id)
+    stand_in = chairs_recused(session, review_parties)
     seen: list[Action] = []
     for t in domain.actions_from(Stage(row.stage)):
         if t.action in seen:
             continue
         try:
-            _check_actor(principal, row, t.action, stand_in=stand_in)
+            _check_actor(principal, row, t.action, review_parties=review_parties, stand_in=stand_in)
         except (Forbidden, Unauthenticated, SystemicError):
             continue
         seen.append(t.action)
@@ -392,7 +399,8 @@ def act(session: Session, actor: Principal, review_id: int, action: str, inp: Ac
         domain.actor_of(Stage(row.stage), act_)
     except SystemicError as err:
         raise Conflict(err.message) from None
-    _check_actor(actor, row, act_, stand_in=chairs_recused(session, row.operator_org_id))
+    review_parties = parties(session, row.operator_org_id)
+    _check_actor(actor, row, act_, review_parties=review_parties, stand_in=chairs_recused(session, review_parties))
     data: dict[str, Any] = {}
     changes: dict[str, Any] = {}
     try:
@@ -539,7 +547,7 @@ def _engage(session: Session, row: Review, ids: tuple[int, ...], role: Role, now
 
 
 def _notify_stage(session: Session, row: Review, action: Action) -> None:
-    addresses = _dug_users(session, row.operator_org_id)
+    addresses = _dug_users(session, parties(session, row.operator_org_id))
     people = {e.user_id for e in row.experts if e.user_id is not None} | {p.user_id for p in row.participants}
     for user in accounts_repository.users_by_ids(session, people):
         if user.active:
@@ -555,7 +563,7 @@ def remind_due(session: Session, now: datetime) -> str:
     for m in items:
         review = repository.review_by_id(session, m.review_id)
         assert review is not None
-        addresses = _dug_users(session, review.operator_org_id)
+        addresses = _dug_users(session, parties(session, review.operator_org_id))
         _notify(session, addresses, f"[Steward] Overdue in urgent review #{review.id}: {m.title}",
                 f"'{m.title}' was due {m.due}.\n\n{{base}}/systemic/reviews/{review.id}\n",
                 key=f"urgent-review:{review.id}:overdue:{m.id}")
