@@ -417,6 +417,7 @@ def execute_option(session: Session, actor: Principal, ballot_id: int, note: str
     """Record that the DUG executes the option: refused without a passed ballot (R-ESC-1)."""
     actor.require(Permission.BALLOT_MANAGE)
     ballot = get(session, ballot_id)
+    _not_recused(session, actor, Matter(MatterKind(ballot.matter_type), ballot.matter_id, "", ""))
     held = [(status_of(b, now), bool(b.passed)) for b in
             repository.ballots_on(session, ballot.matter_type, ballot.matter_id, ballot.option)]
     try:

@@ -245,4 +245,10 @@ def test_a_chair_whose_organisation_is_a_party_does_not_open_the_ballot_R_DUG_3(
     with pytest.raises(Forbidden, match="recused"):
         service.open_ballot(session, recused_chair.principal(session), matter_type="urgent_review",
                             matter_id=world["review"].id, option="golden_bylaw", closes_at=CLOSES, now=NOW)
-    assert _open(session, world).matter_id == world["review"].id  # a chair who is not, does
+    ballot = _open(session, world)  # a chair who is not recused does
+    for k in ("cc", "g"):
+        _vote(session, world, k, "yes", ballot_id=ballot.id)
+    service.close_ballot(session, None, ballot.id, CLOSES)
+    with pytest.raises(Forbidden, match="recused"):  # nor executes the option the customers consented to
+        service.execute_option(session, recused_chair.principal(session), ballot.id, "", CLOSES)
+    assert ballot.executed_at is None
