@@ -25,9 +25,16 @@ from steward.systemic.models import Expert, Milestone, Participant, Review, Sign
 
 
 def readable_signals(principal: Principal) -> Select[Signal]:
+    """Signals are the DUG's, less a member employed by the IFM, whose possible failure each one
+    is (R-DUG-3)."""
     if principal.has(Permission.SYSTEMIC_READ):
-        return select(Signal)
+        org = principal.organisation_id
+        return select(Signal) if org is None else select(Signal).where(_not_ifm(org))
     return select(Signal).where(false())
+
+
+def _not_ifm(org: int) -> ColumnElement[bool]:
+    return ~exists().where(Organisation.id == org, Organisation.kind == "ifm")
 
 
 def readable_reviews(principal: Principal) -> Select[Review]:
@@ -40,8 +47,7 @@ def readable_reviews(principal: Principal) -> Select[Review]:
         # whose failure every review is about (R-DUG-3)
         org = principal.organisation_id
         conditions.append(true() if org is None else and_(
-            or_(Review.operator_org_id.is_(None), Review.operator_org_id != org),
-            ~exists().where(Organisation.id == org, Organisation.kind == "ifm")))
+            or_(Review.operator_org_id.is_(None), Review.operator_org_id != org), _not_ifm(org)))
     if principal.has(Permission.SYSTEMIC_ADVISE) and principal.user_id is not None:
         conditions.append(Review.id.in_(select(Expert.review_id).where(Expert.user_id == principal.user_id)))
     if principal.has(Permission.SYSTEMIC_MEDIATE) and principal.user_id is not None:

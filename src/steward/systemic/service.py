@@ -174,7 +174,7 @@ def _store(session: Session, s: domain.Signal, now: datetime, actor: Principal |
         raise Conflict("this signal was just recorded by someone else") from None
     record_event(session, "systemic-signal:raised", actor=actor, subject_type="systemic-signal",
                  subject_id=row.id, data={"kind": row.kind, "key": row.key})
-    _notify(session, _dug_users(session), f"[Steward] Possible systemic failure: {SignalKind(row.kind).label}",
+    _notify(session, _dug_users(session, parties(session, None)), f"[Steward] Possible systemic failure: {SignalKind(row.kind).label}",
             f"{row.summary}\n\nEvidence and the DUG's options:\n{{base}}/systemic/signals/{row.id}\n",
             key=f"systemic-signal:{row.id}")
     return row
@@ -199,7 +199,7 @@ def propose(session: Session, actor: Principal, *, title: str, reasoning: str, e
     session.flush()
     record_event(session, "systemic-signal:proposed", actor=actor, subject_type="systemic-signal",
                  subject_id=row.id, data={"title": s.summary})
-    _notify(session, _dug_users(session), f"[Steward] Proposal: possible systemic failure — {s.summary}",
+    _notify(session, _dug_users(session, parties(session, None)), f"[Steward] Proposal: possible systemic failure — {s.summary}",
             f"A DUG member proposes an urgent review.\n\n{{base}}/systemic/signals/{row.id}\n",
             key=f"systemic-signal:{row.id}")
     return row

@@ -69,19 +69,23 @@ def _signal(request: Request, db: DbSession, principal: Principal, signal_id: in
     row = service.get_signal(db, principal, signal_id)
     evidence = [{**e, "url": service.evidence_link(e["kind"], e["ref"])} for e in row.evidence]
     can_manage = principal.has(Permission.SYSTEMIC_MANAGE)
-    # a member may open the review in the chair's stead when the chair is recused (R-DUG-3)
+    # a member may open the review in the chair's stead when the chair is recused from it
+    # (R-DUG-3): from every review if the chair works for the IFM, else from one whose operator
+    # concerned is the chair's organisation (the only one such a member is offered)
+    ifm = service.parties(db, None)
     chair_orgs = {u.organisation_id for u in accounts_repository.users_with_role(db, Role.DUG_CHAIR.value)}
     chair_org = next(iter(chair_orgs)) if len(chair_orgs) == 1 else None
     can_stand_in = (not can_manage and principal.has_role(Role.DUG_MEMBER) and chair_org is not None
-                    and principal.organisation_id != chair_org)
-    operators = registry_repository.organisations(db, "operator") if can_manage or can_stand_in else []
-    if can_stand_in:
+                    and principal.organisation_id != chair_org and principal.organisation_id not in ifm)
+    can_open = (can_manage and principal.organisation_id not in ifm) or can_stand_in
+    operators = registry_repository.organisations(db, "operator") if can_open else []
+    if can_stand_in and chair_org not in ifm:
         operators = [o for o in operators if o.id == chair_org]
     return render(request, "systemic/signal.html", {
         "signal": row, "kind_label": SignalKind(row.kind).label, "evidence": evidence,
         "review": repository.readable_review_for_signal(db, principal, row.id),
         "operators": operators,
-        "can_manage": can_manage, "can_stand_in": can_stand_in, **extra,
+        "can_manage": can_manage, "can_open": can_open, "can_stand_in": can_stand_in, **extra,
     }, status_code=status)
 
 

@@ -108,3 +108,46 @@ def test_urgent_reviews_already_in_mediation_keep_their_mediators_R_SYS_2(tmp_pa
     m, p = people["m@x"], people["p@x"]
     assert rows == {(reviews["mediation"], m, "mediator"), (reviews["iap"], m, "mediator"),
                     (reviews["iap"], p, "panelist"), (reviews["closed"], m, "mediator")}
+
+
+def test_open_motions_on_a_review_take_its_parties_R_DUG_3(tmp_path, configure):
+    """Migration 1030: a motion still open on an urgent review takes the review's operator concerned
+    and the IFM as parties and becomes confidential; a decided one stays as it was decided."""
+    from alembic import command
+    from sqlalchemy.orm import Session
+
+    from steward.governance.models import DugMotion
+    from steward.migrate import alembic_config
+    from steward.registry.models import Organisation
+    from steward.systemic.models import Review, Signal
+
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    configure(url)
+    command.upgrade(alembic_config(url), "1020")
+    engine = create_engine(url)
+    with Session(engine) as s, s.begin():
+        ifm = Organisation(name="PTI", slug="pti", kind="ifm")
+        denic = Organisation(name="DENIC eG", slug="denic", kind="operator")
+        s.add_all([ifm, denic])
+        s.flush()
+        signal = Signal(kind="proposal", key="proposal:1", summary="Delays", observed_at=utcnow())
+        s.add(signal)
+        s.flush()
+        review = Review(title="Delays", signal_id=signal.id, stage="long_term", operator_org_id=denic.id)
+        s.add(review)
+        s.flush()
+        still_open = DugMotion(kind="engage_mediator", title="Mediate", text="x", subject_type="urgent_review",
+                               subject_id=str(review.id), state="open")
+        decided = DugMotion(kind="appoint_experts", title="Experts", text="x", subject_type="urgent_review",
+                            subject_id=str(review.id), state="passed")
+        s.add_all([still_open, decided])
+        s.flush()
+        ids = (still_open.id, decided.id, ifm.id, denic.id)
+    upgrade(get_settings())
+    with engine.connect() as conn:
+        parties = set(conn.execute(text("SELECT motion_id, organisation_id FROM governance_motion_party")).all())
+        confidential = dict(conn.execute(text("SELECT id, confidential FROM governance_motion")).all())
+    engine.dispose()
+    open_id, decided_id, ifm_id, denic_id = ids
+    assert parties == {(open_id, ifm_id), (open_id, denic_id)}
+    assert bool(confidential[open_id]) and not confidential[decided_id]

@@ -348,7 +348,7 @@ def test_a_motion_on_a_review_or_a_dispute_takes_its_parties_and_is_confidential
     session: Session,
 ) -> None:
     """Whatever the proposer names, a motion on an urgent review has its operator concerned as a
-    party, and one on a dispute its complainant, both the IFM: their members are recused from it
+    party and one on a dispute its complainant, each the IFM too: their members are recused from it
     (not shown it, not asked to vote, not emailed) and the motion is confidential."""
     from steward.disputes.models import DisputeCase
     from steward.systemic.models import Review, Signal

@@ -238,10 +238,10 @@ def test_not_systemic_advice_closes_the_review(session, make) -> None:  # type: 
         service.act(session, c, review.id, "engage_iap", ActInput(), NOW)
 
 
-def test_dug_members_of_the_operator_concerned_are_recused_R_DUG_3(session, make) -> None:  # type: ignore[no-untyped-def]
-    """A review that names an operator concerned (the IAP's decision binds it): the DUG members of
-    that operator neither see it nor are told of it; when every chair is recused, a voting member
-    who is not stands in for the chair."""
+def test_dug_members_of_a_party_are_recused_R_DUG_3(session, make) -> None:  # type: ignore[no-untyped-def]
+    """A review's parties are its operator concerned and the IFM (the IAP's decision binds both):
+    the DUG members they employ neither see it nor are told of it; when every chair is recused, a
+    member who is not stands in for the chair."""
     denic = make.operator("DENIC eG", tlds=(("de", "country-code"),))
     chair = make.user("dug_chair", "dug_member", org=denic)
     recused_member = make.user("dug_member", org=denic)
@@ -267,6 +267,8 @@ def test_dug_members_of_the_operator_concerned_are_recused_R_DUG_3(session, make
                             operator_org_id=denic.id, now=NOW)
     review = service.open_review(session, member.principal(session), signal.id, title="DENIC delays",
                                  operator_org_id=denic.id, now=NOW)  # … a member not recused stands in
+    with pytest.raises(NotFound):  # the signals too are the IFM's possible failures
+        service.get_signal(session, ifm_member.principal(session), signal.id)
     for recused in (chair, recused_member, ifm_member):
         with pytest.raises(NotFound):
             service.get_review(session, recused.principal(session), review.id)
