@@ -379,12 +379,13 @@ def subject_parties(session: Session, subject_type: str, subject_id: str) -> tup
     """The parties a motion's subject has of its own, and whether its record is confidential:
     a dispute's complainant and the IFM (R-DSP-7); an urgent review's operator concerned and the
     IFM; a possible systemic failure (a signal) the IFM. A motion on them takes these parties
-    whatever the proposer names, so that the members they employ are recused from it (R-DUG-3),
-    and is confidential (seen by the DUG members not recused and by the parties, as for disputes)."""
+    whatever the proposer names, so that the members they employ are recused from it (R-DUG-3).
+    One on a dispute or a review is confidential, as their records are (seen by the DUG members
+    not recused and by the parties); the DUG's determination of a systemic failure is not."""
     if not subject_id.isdigit() or not 0 < int(subject_id) <= 2**31 - 1:
         return set(), False
     if subject_type == "systemic-signal":
-        return set(session.scalars(select(Organisation.id).where(Organisation.kind == "ifm"))), True
+        return set(session.scalars(select(Organisation.id).where(Organisation.kind == "ifm"))), False
     if subject_type == "dispute":
         from steward.disputes.models import DisputeCase
 

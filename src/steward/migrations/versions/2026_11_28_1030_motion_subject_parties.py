@@ -1,9 +1,9 @@
 """open motions on disputes, urgent reviews and signals take their subject's parties
 
 From 1030 on, a motion on a dispute, an urgent review or a systemic signal takes its subject's
-own parties whatever its proposer named, and is confidential (``governance.service.
-subject_parties``): a dispute's complainant and the IFM, an urgent review's operator concerned and
-the IFM, a signal the IFM. Motions still open get the same, so that the members those parties
+own parties whatever its proposer named (``governance.service.subject_parties``): a dispute's
+complainant and the IFM, an urgent review's operator concerned and the IFM, a signal the IFM; one
+on a dispute or a review is also confidential. Motions still open get the same, so that the members those parties
 employ are recused from the votes still to be cast (R-DUG-3). Decided motions stay as they were
 decided.
 
@@ -41,7 +41,7 @@ def upgrade() -> None:
         "AND NOT EXISTS (SELECT 1 FROM governance_motion_party p WHERE p.motion_id = m.id AND p.organisation_id = r.operator_org_id)")
     op.execute(
         "UPDATE governance_motion SET confidential = TRUE WHERE state = 'open' "
-        "AND subject_type IN ('dispute', 'urgent_review', 'systemic-signal')")
+        "AND subject_type IN ('dispute', 'urgent_review')")
 
 
 def downgrade() -> None:
