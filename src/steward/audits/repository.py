@@ -23,10 +23,6 @@ def audit_for_cycle(session: Session, cycle: int) -> PeriodicAudit | None:
     return session.scalar(select(PeriodicAudit).where(PeriodicAudit.cycle == cycle))
 
 
-def ifm_organisation_ids(session: Session) -> set[int]:
-    return set(session.scalars(select(Organisation.id).where(Organisation.kind == "ifm")))
-
-
 def audit_firms(session: Session) -> list[Organisation]:
     stmt = select(Organisation).where(Organisation.kind == "audit_firm").order_by(Organisation.name)
     return list(session.scalars(stmt))

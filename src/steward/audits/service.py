@@ -43,6 +43,7 @@ from steward.events import record_event, record_publication
 from steward.governance import service as governance
 from steward.governance.domain import MotionKind
 from steward.outbox import enqueue_email
+from steward.registry import repository as registry_repository
 from steward.registry.models import Organisation
 from steward.reviews.domain import Cycle, next_cycle, reminders_due
 
@@ -100,7 +101,7 @@ def commission(
     decl = Declaration(declaration, frozenset(affiliated_organisation_ids))
     try:
         check_independence(
-            firm.id, firm.kind, decl, repo.ifm_organisation_ids(session), firm.affiliated_with_ifm
+            firm.id, firm.kind, decl, registry_repository.ifm_organisation_ids(session), firm.affiliated_with_ifm
         )
     except AuditError as err:
         raise _invalid(err) from None

@@ -123,12 +123,12 @@ def matter(session: Session, matter_type: str, matter_id: int) -> Matter:
                   f"/systemic/reviews/{review.id}")
 
 
-def _not_recused(session: Session, actor: Principal, subject: Matter) -> None:
+def _not_recused(session: Session, actor: Principal, kind: MatterKind, matter_id: int) -> None:
     """R-DUG-3: whose organisation is a party to the matter (a dispute's complainant, an urgent
     review's operator concerned, and the IFM in both) does not put it to the naming customers."""
     from steward.governance.service import subject_parties
 
-    matter_parties, _confidential = subject_parties(session, subject.kind.value, str(subject.id))
+    matter_parties, _confidential = subject_parties(session, kind.value, str(matter_id))
     if actor.organisation_id is not None and actor.organisation_id in matter_parties:
         raise Forbidden("You are recused from this matter: your organisation is a party (R-DUG-3).")
 
@@ -173,7 +173,7 @@ def open_ballot(
     except BallotError as err:
         raise _invalid(err) from None
     subject = matter(session, matter_type, matter_id)
-    _not_recused(session, actor, subject)
+    _not_recused(session, actor, subject.kind, subject.id)
     from steward.governance import service as governance
 
     motion = governance.require_decision(session, "proceed_further_escalation", subject.kind.value, subject.id)
@@ -417,7 +417,7 @@ def execute_option(session: Session, actor: Principal, ballot_id: int, note: str
     """Record that the DUG executes the option: refused without a passed ballot (R-ESC-1)."""
     actor.require(Permission.BALLOT_MANAGE)
     ballot = get(session, ballot_id)
-    _not_recused(session, actor, Matter(MatterKind(ballot.matter_type), ballot.matter_id, "", ""))
+    _not_recused(session, actor, MatterKind(ballot.matter_type), ballot.matter_id)
     held = [(status_of(b, now), bool(b.passed)) for b in
             repository.ballots_on(session, ballot.matter_type, ballot.matter_id, ballot.option)]
     try:

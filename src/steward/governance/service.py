@@ -63,6 +63,7 @@ from steward.governance.models import (
     DugVote,
 )
 from steward.outbox import enqueue_email
+from steward.registry import repository as registry_repo
 from steward.registry.models import Organisation
 
 
@@ -385,15 +386,14 @@ def subject_parties(session: Session, subject_type: str, subject_id: str) -> tup
     if not subject_id.isdigit() or not 0 < int(subject_id) <= 2**31 - 1:
         return set(), False
     if subject_type == "systemic-signal":
-        return set(session.scalars(select(Organisation.id).where(Organisation.kind == "ifm"))), False
+        return set(registry_repo.ifm_organisation_ids(session)), False
     if subject_type == "dispute":
         from steward.disputes.models import DisputeCase
 
         case = session.get(DisputeCase, int(subject_id))
         if case is None:
             return set(), False
-        ifm = session.scalars(select(Organisation.id).where(Organisation.kind == "ifm"))
-        return {case.complainant_org_id, *ifm}, True
+        return {case.complainant_org_id, *registry_repo.ifm_organisation_ids(session)}, True
     if subject_type == "urgent_review":
         from steward.systemic import service as systemic
         from steward.systemic.models import Review

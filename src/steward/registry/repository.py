@@ -23,6 +23,11 @@ def organisation_by_name(session: Session, name: str) -> Organisation | None:
     return session.scalar(select(Organisation).where(Organisation.name == name))
 
 
+def ifm_organisation_ids(session: Session) -> frozenset[int]:
+    """The organisations that are the IFM (kind "ifm"): a party to every dispute and review."""
+    return frozenset(session.scalars(select(Organisation.id).where(Organisation.kind == "ifm")))
+
+
 def organisations(session: Session, kind: str | None = None) -> list[Organisation]:
     stmt = select(Organisation).order_by(Organisation.name)
     if kind:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,7 +19,6 @@ from steward.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticat
 from steward.events import record_event, record_publication
 from steward.outbox import enqueue_email
 from steward.registry import repository as registry_repository
-from steward.registry.models import Organisation
 from steward.systemic import domain, repository
 from steward.systemic.domain import (
     Action,
@@ -98,7 +96,7 @@ def _dug_users(session: Session, recused_orgs: frozenset[int] = frozenset()) -> 
 def parties(session: Session, operator_org_id: int | None) -> frozenset[int]:
     """A review's parties, whose DUG members recuse (R-DUG-3): the IFM, whose failure it reviews,
     and the operator concerned, if any; the IAP's decision binds them both."""
-    ifm = frozenset(session.scalars(select(Organisation.id).where(Organisation.kind == "ifm")))
+    ifm = registry_repository.ifm_organisation_ids(session)
     return ifm | ({operator_org_id} if operator_org_id is not None else frozenset())
 
 
@@ -174,7 +172,7 @@ def _store(session: Session, s: domain.Signal, now: datetime, actor: Principal |
         raise Conflict("this signal was just recorded by someone else") from None
     record_event(session, "systemic-signal:raised", actor=actor, subject_type="systemic-signal",
                  subject_id=row.id, data={"kind": row.kind, "key": row.key})
-    _notify(session, _dug_users(session, parties(session, None)), f"[Steward] Possible systemic failure: {SignalKind(row.kind).label}",
+    _notify(session, _dug_users(session, registry_repository.ifm_organisation_ids(session)), f"[Steward] Possible systemic failure: {SignalKind(row.kind).label}",
             f"{row.summary}\n\nEvidence and the DUG's options:\n{{base}}/systemic/signals/{row.id}\n",
             key=f"systemic-signal:{row.id}")
     return row
@@ -199,7 +197,7 @@ def propose(session: Session, actor: Principal, *, title: str, reasoning: str, e
     session.flush()
     record_event(session, "systemic-signal:proposed", actor=actor, subject_type="systemic-signal",
                  subject_id=row.id, data={"title": s.summary})
-    _notify(session, _dug_users(session, parties(session, None)), f"[Steward] Proposal: possible systemic failure — {s.summary}",
+    _notify(session, _dug_users(session, registry_repository.ifm_organisation_ids(session)), f"[Steward] Proposal: possible systemic failure — {s.summary}",
             f"A DUG member proposes an urgent review.\n\n{{base}}/systemic/signals/{row.id}\n",
             key=f"systemic-signal:{row.id}")
     return row

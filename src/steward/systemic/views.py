@@ -72,7 +72,7 @@ def _signal(request: Request, db: DbSession, principal: Principal, signal_id: in
     # a member may open the review in the chair's stead when the chair is recused from it
     # (R-DUG-3): from every review if the chair works for the IFM, else from one whose operator
     # concerned is the chair's organisation (the only one such a member is offered)
-    ifm = service.parties(db, None)
+    ifm = registry_repository.ifm_organisation_ids(db)
     chair_orgs = {u.organisation_id for u in accounts_repository.users_with_role(db, Role.DUG_CHAIR.value)}
     chair_org = next(iter(chair_orgs)) if len(chair_orgs) == 1 else None
     can_stand_in = (not can_manage and principal.has_role(Role.DUG_MEMBER) and chair_org is not None
