@@ -94,10 +94,6 @@ def readable_review_for_signal(session: Session, principal: Principal, signal_id
     return session.scalar(readable_reviews(principal).where(Review.signal_id == signal_id))
 
 
-def review_for_signal(session: Session, signal_id: int) -> Review | None:
-    return session.scalar(select(Review).where(Review.signal_id == signal_id))
-
-
 def compare_and_set(session: Session, row: Review, expected_version: int, **values: Any) -> bool:
     """Change a review only if its version is still the one the caller read (nobody changed it)."""
     result = session.execute(
