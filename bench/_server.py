@@ -47,7 +47,7 @@ def percentile(values: list[float], p: float) -> float:
 
 def serve(port: int, workers: int) -> subprocess.Popen[bytes]:
     """Start the server in its own process group of ``workers`` processes; wait until it answers."""
-    import httpx
+    import httpx2
 
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).parent),
                                                                     os.environ.get("PYTHONPATH")])))
@@ -57,9 +57,9 @@ def serve(port: int, workers: int) -> subprocess.Popen[bytes]:
         "workers=int(sys.argv[2]), log_level='warning', access_log=False)"), str(port), str(workers)], env=env)
     for _ in range(600):
         try:
-            httpx.get(f"http://127.0.0.1:{port}/bench/ping", timeout=1)
+            httpx2.get(f"http://127.0.0.1:{port}/bench/ping", timeout=1)
             return proc
-        except httpx.HTTPError:
+        except httpx2.HTTPError:
             if proc.poll() is not None:
                 raise SystemExit("the server exited at start") from None
             time.sleep(0.1)

@@ -154,7 +154,7 @@ def main() -> None:
         os.environ["STEWARD_DATABASE_URL"] = args.database_url
     os.environ.setdefault("STEWARD_ENVIRONMENT", "development")
 
-    import httpx
+    import httpx2
 
     from steward import db as dbmod
     from steward.ballots.models import Ballot
@@ -171,7 +171,7 @@ def main() -> None:
         closes = (dbmod.utcnow() + timedelta(days=7)).isoformat()
 
         def open_ballot(review_id: int) -> dict[str, Any]:
-            r = httpx.post(f"{base}/api/v1/ballots", headers={"Authorization": f"Bearer {data['chair_token']}"},
+            r = httpx2.post(f"{base}/api/v1/ballots", headers={"Authorization": f"Bearer {data['chair_token']}"},
                            json={"matter_type": "urgent_review", "matter_id": review_id,
                                  "option": "golden_bylaw", "closes_at": closes}, timeout=120)
             if r.status_code != 201:
@@ -202,7 +202,7 @@ def main() -> None:
             b.opens_at -= shift
             b.closes_at -= shift
         t0 = time.perf_counter()
-        r = httpx.post(f"{base}/api/v1/ballots/{bid}/close",
+        r = httpx2.post(f"{base}/api/v1/ballots/{bid}/close",
                        headers={"Authorization": f"Bearer {data['chair_token']}"}, timeout=120)
         close_s = time.perf_counter() - t0
         if r.status_code != 200:

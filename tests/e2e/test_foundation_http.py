@@ -173,14 +173,14 @@ def test_many_concurrent_writers_on_sqlite_neither_deadlock_nor_fail(live_server
     request stalls holding SQLite's write lock while waiting for a thread)."""
     import concurrent.futures
 
-    import httpx
+    import httpx2
 
     users = [make.user("operator_staff") for _ in range(3)]
     tokens = [make.token(u) for u in users]
 
     def create(i: int) -> int:
         headers = {"Authorization": f"Bearer {tokens[i % 3]}"}
-        return httpx.post(f"{live_server.url}/api/v1/me/tokens", json={"name": f"t{i}"}, headers=headers, timeout=60).status_code
+        return httpx2.post(f"{live_server.url}/api/v1/me/tokens", json={"name": f"t{i}"}, headers=headers, timeout=60).status_code
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=60) as pool:
         codes = list(pool.map(create, range(120)))

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 from sqlalchemy import create_engine, text
 
 STEWARD = str(Path(sys.executable).with_name("steward"))
@@ -85,8 +85,8 @@ class Deployment:
             if proc.poll() is not None:
                 raise AssertionError(f"steward serve exited with {proc.returncode}")
             try:
-                return httpx.get(server.url + "/healthz", timeout=1).status_code == 200
-            except httpx.HTTPError:
+                return httpx2.get(server.url + "/healthz", timeout=1).status_code == 200
+            except httpx2.HTTPError:
                 return False
 
         wait_until(up, "steward serve to start", timeout=240, every=0.05)
@@ -162,9 +162,9 @@ class Server:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=30)
 
-    def client(self, token: str | None = None, timeout: float = 120) -> httpx.Client:
+    def client(self, token: str | None = None, timeout: float = 120) -> httpx2.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+        return httpx2.Client(base_url=self.url, headers=headers, timeout=timeout)
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
+import httpx2
 
 from steward.sla.rows import COLUMNS
 from steward.sla.simulate import format_row, simulate
@@ -77,10 +77,10 @@ def upload_in_background(url: str, token: str, body: bytes, sent: threading.Even
 
     def go() -> None:
         try:
-            r = httpx.post(url + "/api/v1/sla/events", content=chunks(), timeout=300,
+            r = httpx2.post(url + "/api/v1/sla/events", content=chunks(), timeout=300,
                            headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv"})
             outcome["status"] = r.status_code
-        except httpx.HTTPError as exc:  # the server died under us: expected
+        except httpx2.HTTPError as exc:  # the server died under us: expected
             outcome["error"] = repr(exc)
 
     thread = threading.Thread(target=go, daemon=True)
@@ -135,7 +135,7 @@ def test_sigkill_during_bulk_sla_ingest_leaves_the_file_whole_or_absent_R_SLA_2(
 ACTION = "/api/v1/disputes/{id}/actions/request_response"
 
 
-def lodge(c: httpx.Client, i: int) -> int:
+def lodge(c: httpx2.Client, i: int) -> int:
     r = c.post("/api/v1/disputes", json={
         "title": f"Slow publication {i}", "tlds": ["example"], "service_levels": ["NS change"],
         "what_happened": "Nine days.", "negotiation": "Ticket 1234.",
@@ -175,12 +175,12 @@ def test_sigkill_during_dispute_stage_changes_leaves_each_case_before_or_after_a
     third = threading.Event()
 
     def client(mine: list[int]) -> None:
-        with httpx.Client(base_url=server.url, timeout=60,
+        with httpx2.Client(base_url=server.url, timeout=60,
                           headers={"Authorization": f"Bearer {world.tokens['member']}"}) as c:
             for cid in mine:
                 try:
                     r = c.post(ACTION.format(id=cid), json={"version": before[cid][1], "text": "Please respond."})
-                except httpx.HTTPError:
+                except httpx2.HTTPError:
                     return
                 assert r.status_code == 200, r.text
                 with lock:

@@ -10,7 +10,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
+import httpx2
 
 from steward.db import session_scope
 from steward.disputes import service
@@ -59,7 +59,7 @@ def test_two_apps_two_workers_every_job_once_and_no_lost_update_R_DSP_3(
         barrier = threading.Barrier(2)
 
         def one(app_url: str) -> None:
-            with httpx.Client(base_url=app_url, timeout=120,
+            with httpx2.Client(base_url=app_url, timeout=120,
                               headers={"Authorization": f"Bearer {world.tokens['member']}"}) as c:
                 barrier.wait()
                 r = c.post(ACTION.format(id=cid), json={"version": versions[cid], "text": "Respond."})

@@ -8,7 +8,7 @@ import os
 import signal
 from typing import Any
 
-import httpx
+import httpx2
 
 from tests.reliability.procs import Deployment, free_port, wait_until
 
@@ -52,8 +52,8 @@ def test_two_workers_share_the_port_and_stop_together(deployment: Deployment, ma
     def answering() -> bool:
         assert proc.poll() is None, f"steward serve exited with {proc.returncode}"
         try:
-            return httpx.get(url + "/healthz", timeout=1).status_code == 200
-        except httpx.HTTPError:
+            return httpx2.get(url + "/healthz", timeout=1).status_code == 200
+        except httpx2.HTTPError:
             return False
 
     wait_until(answering, "steward serve --workers 2 to answer", timeout=240, every=0.05)
@@ -65,7 +65,7 @@ def test_two_workers_share_the_port_and_stop_together(deployment: Deployment, ma
     workers = _worker_pids(proc.pid)
     before = {pid: _cpu_ticks(pid) for pid in workers}
     for i in range(60):
-        with httpx.Client(base_url=url, timeout=30) as http:  # a new connection each time
+        with httpx2.Client(base_url=url, timeout=30) as http:  # a new connection each time
             r = http.post("/api/v1/me/tokens", headers={"Authorization": f"Bearer {token}"}, json={"name": f"t{i}"})
             assert r.status_code == 201, r.text
             for _ in range(5):
