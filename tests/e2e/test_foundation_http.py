@@ -140,6 +140,21 @@ def test_registry_search_by_u_label_and_a_label(client, make):
     assert stats["tlds"]["total"] == 3
 
 
+def test_a_tld_is_found_as_typed_or_pasted(client, make):
+    """A right-to-left name copied from a page carries bidirectional marks (as 39 names of the
+    root zone database do); typed with a dot or in capitals, a label is the same TLD."""
+    make.operator("Communications and Information Technology Commission",
+                  tlds=(("السعودية", "country-code"),))
+    make.operator("DENIC eG", tlds=(("de", "country-code"),))
+    for typed in ("\u200fالسعودية\u200e", ".السعودية", "xn--mgberp4a5d4ar"):
+        got = client.get(f"/api/v1/registry/tlds/{typed}")
+        assert got.status_code == 200 and got.json()["a_label"] == "xn--mgberp4a5d4ar", typed
+    for typed in (".DE", "De", " de"):
+        assert client.get(f"/api/v1/registry/tlds/{typed}").json()["a_label"] == "de", typed
+    found = client.get("/api/v1/registry/tlds", params={"q": "\u200fالسعودية"}).json()
+    assert found["total"] == 1
+
+
 def test_registry_import_api_is_atomic_and_admin_only(client, make):
     admin = make.user("sysadmin")
     token = make.token(admin)

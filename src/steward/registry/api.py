@@ -10,6 +10,7 @@ from steward.accounts.principal import Principal
 from steward.authz import Permission
 from steward.errors import Invalid, NotFound
 from steward.registry import repository, service
+from steward.registry.domain import typed_label
 from steward.registry.models import Organisation, Tld
 from steward.registry.schemas import (
     OrganisationIn,
@@ -47,13 +48,13 @@ def tlds(
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
 ) -> TldPage:
-    total, rows = repository.search_tlds(db, q.strip().lstrip("."), type, limit, offset)
+    total, rows = repository.search_tlds(db, typed_label(q), type, limit, offset)
     return TldPage(total=total, items=[tld_out(t) for t in rows])
 
 
 @router.get("/tlds/{label}", response_model=TldOut)
 def tld(label: str, db: DbSession) -> TldOut:
-    row = repository.tld_by_label(db, label.strip().lstrip(".").lower()) or repository.tld_by_label(db, label.strip().lstrip("."))
+    row = repository.tld_by_label(db, label)
     if row is None:
         raise NotFound(f"no TLD .{label}")
     return tld_out(row)

@@ -84,6 +84,12 @@ def clean_text(value: str) -> str:
     return ", ".join(line for line in lines if line)
 
 
+def typed_label(value: str) -> str:
+    """A TLD label as someone typed or pasted it, ready to look up: without bidirectional marks
+    (a right-to-left name copied from a page carries them), blanks or a leading dot."""
+    return value.translate(_BIDI_MARKS).strip().lstrip(".")
+
+
 @dataclass(frozen=True)
 class Labels:
     a_label: str

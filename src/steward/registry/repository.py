@@ -7,7 +7,7 @@ from collections import defaultdict
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from steward.registry.domain import Chamber, TldType, chambers_of
+from steward.registry.domain import Chamber, TldType, chambers_of, typed_label
 from steward.registry.models import Organisation, Tld
 
 
@@ -44,7 +44,10 @@ def all_tlds(session: Session) -> list[Tld]:
 
 
 def tld_by_label(session: Session, label: str) -> Tld | None:
-    return session.scalar(select(Tld).where(or_(Tld.a_label == label, Tld.u_label == label)))
+    """The TLD with this A-label or U-label, as typed (``.DE``, a pasted right-to-left name)."""
+    label = typed_label(label)
+    return session.scalar(select(Tld).where(or_(Tld.a_label.in_({label, label.lower()}),
+                                                Tld.u_label.in_({label, label.lower()}))))
 
 
 def tlds_of(session: Session, org_id: int) -> list[Tld]:
