@@ -130,6 +130,25 @@ LADDER: tuple[Stage, ...] = (
     Stage.REMEDY_PENDING,
 )
 
+# R-DSP-6: the IAP's three findings, named by the stage each one leads to.
+FINDING_LABELS: dict[Stage, str] = {
+    Stage.NO_BREACH: "No breach",
+    Stage.REMEDY_PENDING: "Breach capable of remedy",
+    Stage.NOT_CAPABLE_OF_REMEDY: "Breach not capable of remedy",
+}
+
+
+def iap_finding(stage: Stage, finding_at: object, remedy_due: object) -> Stage | None:
+    """The IAP's finding on a case (R-DSP-6), whatever happened after it: a breach capable of
+    remedy stays that finding once the remedy is confirmed, declared not made, or the operator
+    withdraws during the remedy period (R-DSP-8). The other two findings close the case."""
+    if finding_at is None:
+        return None
+    if remedy_due is not None:
+        return Stage.REMEDY_PENDING
+    return stage if stage in FINDING_LABELS else None
+
+
 # R-DSP-6 / R-ESC-1: these outcomes make the matter eligible for the Further Escalation Options.
 FURTHER_ESCALATION_ELIGIBLE: frozenset[Stage] = frozenset(
     {Stage.NOT_REMEDIED, Stage.NOT_CAPABLE_OF_REMEDY}
@@ -505,6 +524,14 @@ def _dug_report_filed(case: Case, inp: ActionInput) -> str | None:
     return None
 
 
+def _both_reports_filed(case: Case, inp: ActionInput) -> str | None:
+    """An agreement in mediation rests on both reports (R-DSP-4). A failure needs only the DUG's:
+    an IFM that withholds its report must not keep the operator from the IAP."""
+    if not case.ifm_report_filed:
+        return "the IFM's report must be given to the mediator first"
+    return _dug_report_filed(case, inp)
+
+
 def _no_dug_report_yet(case: Case, inp: ActionInput) -> str | None:
     return "the DUG's report is already filed" if case.dug_report_filed else None
 
@@ -629,7 +656,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(S.MEDIATION, A.FILE_IFM_REPORT, S.MEDIATION, _I, PERM_RESPOND, "ifm_report_filed",
        _no_ifm_report_yet, None, "no IFM report yet"),
     _t(S.MEDIATION, A.RECORD_MEDIATION_AGREEMENT, S.REMEDIATION, _M, PERM_MEDIATE,
-       "mediation_agreed", _dug_report_filed, "R-DSP-4", "the DUG's report is on file"),
+       "mediation_agreed", _both_reports_filed, "R-DSP-4", "the DUG's and the IFM's reports are on file"),
     _t(S.MEDIATION, A.DECLARE_MEDIATION_FAILED, S.MEDIATION_FAILED, _M, PERM_MEDIATE,
        "mediation_failed", _dug_report_filed, "R-DSP-4", "the DUG's report is on file"),
     _t(S.REMEDIATION, A.ADD_REMEDIAL_ACTION, S.REMEDIATION, _D, PERM_FACILITATE,
@@ -729,10 +756,14 @@ def validate_complaint(complaint: Complaint, *, require_negotiation: bool = True
     """Check a complaint names what R-DSP-2 asks for; return it normalised.
 
     Raises :class:`InvalidInput` naming the field: ``tlds``, ``service_levels``,
-    ``what_happened`` or ``negotiation``.
+    ``what_happened`` or ``negotiation`` (which an excluded complaint, refused under R-DSP-1, need
+    not give).
     """
+    # R-DSP-1: an excluded complaint is refused with the reason, whatever else it leaves out: a
+    # policy matter may concern no TLD, and no negotiation is asked for before the refusal
+    excluded = screen_complaint(complaint) is not None
     tlds = tuple(dict.fromkeys(normalise_tld(t) for t in complaint.tlds if t.strip()))
-    if not tlds:
+    if not tlds and complaint.subject is not Subject.POLICY:
         raise InvalidInput("name at least one TLD concerned", "tlds")
     levels = tuple(dict.fromkeys(s.strip() for s in complaint.service_levels if s.strip()))
     if not levels and complaint.subject in (Subject.SERVICE_LEVEL, Subject.PERFORMANCE):
@@ -741,7 +772,7 @@ def validate_complaint(complaint: Complaint, *, require_negotiation: bool = True
     if not what:
         raise InvalidInput("describe what happened", "what_happened")
     negotiation = complaint.negotiation.strip()
-    if require_negotiation and not negotiation:
+    if require_negotiation and not negotiation and not excluded:
         raise InvalidInput(
             "describe the direct negotiation tried with the IFM (R-DSP-2)", "negotiation"
         )

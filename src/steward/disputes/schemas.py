@@ -146,7 +146,11 @@ class FindingOut(BaseModel):
     operator: str
     respondent: str
     tlds: list[str]
-    outcome: str
+    finding: str | None = Field(description="The IAP's finding (R-DSP-6): no_breach, remedy_pending "
+                                "(breach capable of remedy) or not_capable_of_remedy")
+    finding_label: str | None
+    outcome: str = Field(description="The case's stage now: the finding's outcome (remedied, not "
+                         "remedied) or a withdrawal (R-DSP-8)")
     outcome_label: str
     finding_at: str | None
     remedy_due: str | None

@@ -351,11 +351,15 @@ def _complaint_of(form: ComplaintForm) -> Complaint:
 
 
 def _check_tlds(db: Session, org_id: int, complaint: Complaint) -> None:
-    """R-DSP-1: a dispute is between one operator and the IFM — the TLDs must be its own."""
+    """R-DSP-1: a dispute is between one operator and the IFM — the TLDs must be its own. An
+    excluded complaint is refused with the reason instead: a delegation or re-delegation concerns
+    a TLD the operator does not (yet) manage, or one not in the registry at all."""
     try:
         clean = domain.validate_complaint(complaint, require_negotiation=False)
     except domain.InvalidInput as exc:
         raise Invalid(str(exc), field=exc.field) from exc
+    if domain.screen_complaint(clean) is not None:
+        return
     for label in clean.tlds:
         tld = registry_repo.tld_by_label(db, label)
         if tld is None:
@@ -696,12 +700,16 @@ def _publish_finding(db: Session, principal: Principal, row: DisputeCase, stage:
 
 
 def public_finding(row: DisputeCase, operator: str) -> dict[str, Any]:
-    """The published facts of a finding: parties, TLDs, finding, dates. No confidential file."""
+    """The published facts of a finding: parties, TLDs, the finding and the case's outcome since
+    (R-DSP-6), dates. No confidential file."""
+    finding = domain.iap_finding(Stage(row.stage), row.finding_at, row.remedy_due)
     return {
         "reference": row.reference,
         "operator": operator,
         "respondent": "IANA Functions Manager",
         "tlds": list(row.tlds),
+        "finding": finding.value if finding else None,
+        "finding_label": domain.FINDING_LABELS[finding] if finding else None,
         "outcome": row.stage,
         "outcome_label": Stage(row.stage).label,
         "finding_at": row.finding_at.isoformat() if row.finding_at else None,

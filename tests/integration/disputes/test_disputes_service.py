@@ -112,11 +112,37 @@ def test_ladder_to_not_remedied_with_injected_time(world: World) -> None:
     with session_scope() as s:
         found = service.published_findings(s)
         assert found[0]["eligible_for_further_escalation"] is True
+        assert (found[0]["finding"], found[0]["outcome"]) == ("remedy_pending", "not_remedied")
         pubs = s.scalars(select(Publication).where(Publication.kind == "iap_finding")).all()
         assert len(pubs) == 2  # the finding, then the outcome of the remedy period
         assert all("Nine days" not in str(p.content) for p in pubs)
         tags = [e.tag for e in s.scalars(select(AuditEvent).where(AuditEvent.subject_type == "dispute"))]
         assert "dispute:lodged" in tags and "dispute:not_remedied" in tags
+
+
+def test_a_finding_stays_published_when_the_operator_withdraws_in_the_remedy_period_r_dsp_6_r_dsp_8(
+    world: World,
+) -> None:
+    w = world
+    cid = lodge(w)
+    act(w, "member", cid, "request_response", T0)
+    act(w, "ifm", cid, "submit_response", T0, text="our response")
+    decide("engage_mediator", cid)
+    decide("engage_iap", cid)
+    act(w, "chair", cid, "engage_mediator", T0, mediator_ids=[w.users["mediator"].id])
+    act(w, "member", cid, "file_dug_report", T0, text="report")
+    act(w, "ifm", cid, "file_ifm_report", T0, text="the IFM's report")
+    act(w, "operator", cid, "agree_to_be_bound", T0, text="we agree")
+    act(w, "mediator", cid, "declare_mediation_failed", T0, text="failed")
+    act(w, "chair", cid, "engage_iap", T0, panelist_ids=[w.users["panelist"].id])
+    act(w, "panelist", cid, "find_breach_remediable", T0, text="breach")
+    row = act(w, "operator", cid, "withdraw", T0 + timedelta(days=3), text="Taken to court.")
+    assert row.stage == "withdrawn"
+    with session_scope() as s:
+        [found] = [f for f in service.published_findings(s) if f["reference"] == row.reference]
+    assert found["finding"] == "remedy_pending" and found["finding_label"] == "Breach capable of remedy"
+    assert found["outcome"] == "withdrawn" and found["eligible_for_further_escalation"] is False
+    assert found["remedy_due"] and found["finding_at"]
 
 
 def test_two_people_acting_at_once_exactly_one_wins(world: World) -> None:
@@ -366,6 +392,30 @@ def test_the_database_layer_never_updates_an_archived_case(world: World) -> None
         assert not repository.compare_and_set(s, cid, version, {"stage": "lodged"})
     with session_scope() as s:
         assert s.get(DisputeCase, cid).stage == "refused"
+
+
+@pytest.mark.parametrize(
+    ("subject", "tlds"),
+    [
+        ("delegation", ["newtld"]),  # a TLD not in the registry
+        ("redelegation", ["nl"]),  # a TLD another operator manages
+        ("policy", []),  # a policy matter may concern no TLD at all
+    ],
+)
+def test_an_excluded_complaint_is_refused_with_the_reason_not_rejected_as_input_r_dsp_1(
+    world: World, make: Any, subject: str, tlds: list[str]
+) -> None:
+    """R-DSP-1: a complaint about delegation, re-delegation or policy is refused with the reason,
+    whatever TLD it names and without a record of negotiation (R-DSP-2 asks that of disputes the
+    DUG takes up)."""
+    make.operator("SIDN", tlds=(("nl", "country-code"),))
+    w = world
+    with session_scope() as s:
+        form = service.ComplaintForm(**{**FORM.__dict__, "subject": subject, "tlds": tlds, "negotiation": ""})
+        row = service.open_case(s, w.p(s, "operator"), form, now=T0)
+        assert row.stage == "refused"
+        assert row.refusal_rule == "R-DSP-1" and row.refusal_ground == subject and row.refusal_reason
+        assert row.tlds == tlds
 
 
 def test_several_worker_processes_never_send_a_dispute_notice_twice(world: World, smtp_server: Any) -> None:

@@ -106,7 +106,7 @@ def case_at(stage: Stage) -> Case:
     if stage is Stage.REMEDIATION:
         return walk(
             [
-                *LADDER_STEPS[:6],
+                *LADDER_STEPS[:7],
                 (Action.RECORD_MEDIATION_AGREEMENT, MEDIATOR, {"text": "Agreed: fix + report."}),
             ]
         )

@@ -171,6 +171,21 @@ def test_mediation_outcome_needs_the_dug_report_r_dsp_4() -> None:
         apply(reported.case, Action.FILE_DUG_REPORT, DUG_MEMBER, inp(text="again"), POLICY)
 
 
+def test_an_agreement_in_mediation_needs_the_ifm_report_too_r_dsp_4() -> None:
+    """R-DSP-4: the DUG gives the mediator its report and the IFM gives one too. An agreement
+    needs both; a failure only the DUG's, so that the IFM cannot keep the operator from the IAP
+    by withholding its report."""
+    case = apply(case_at(Stage.MEDIATION), Action.FILE_DUG_REPORT, DUG_MEMBER, inp(text="r"), POLICY).case
+    assert not case.ifm_report_filed
+    with pytest.raises(TransitionRefused, match="IFM's report") as err:
+        apply(case, Action.RECORD_MEDIATION_AGREEMENT, MEDIATOR, inp(text="agreed"), POLICY)
+    assert err.value.rule == "R-DSP-4"
+    assert apply(case, Action.DECLARE_MEDIATION_FAILED, MEDIATOR, inp(text="x"), POLICY).case.stage is Stage.MEDIATION_FAILED
+    both = apply(case, Action.FILE_IFM_REPORT, IFM, inp(text="ifm"), POLICY).case
+    agreed = apply(both, Action.RECORD_MEDIATION_AGREEMENT, MEDIATOR, inp(text="agreed"), POLICY)
+    assert agreed.case.stage is Stage.REMEDIATION
+
+
 def test_remedial_actions_are_tracked_to_completion_before_closing_r_dsp_4() -> None:
     case = case_at(Stage.REMEDIATION)
     with pytest.raises(TransitionRefused, match="at least one remedial action"):
