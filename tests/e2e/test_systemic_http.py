@@ -230,3 +230,36 @@ def test_a_member_stands_in_for_the_recused_chair_on_the_page_and_the_api_R_DUG_
     assert signal["review_id"] is None
     login(client, recused)
     assert f"/systemic/reviews/{review_id}" not in client.get(f"/systemic/signals/{signal_ids[0]}").text
+
+
+def test_the_api_gives_the_report_on_previous_attempts_as_the_page_does_R_SYS_2(client, make):
+    """The mediator engaged (and later the panelists) get the DUG's report on the previous
+    attempts from the API as on the page; those who may not read the review get neither."""
+    chair = make.user("dug_chair", "dug_member")
+    mediator, other_mediator = make.user("mediator"), make.user("mediator")
+    with dbmod.session_scope() as s:
+        review = eligible_review(s, decided=False)
+        review.stage, review.outcome, review.iap_finding, review.closed_at = "long_term", None, None, None
+        review_id = review.id
+        passed_decision(s, "engage_mediator", "urgent_review", review_id)
+        passed_decision(s, "engage_iap", "urgent_review", review_id)
+    panelist = make.user("iap_panelist")
+    report = "Remediation held for a month; the delays came back in March."
+    chair_token = make.token(chair)
+    r = client.post(f"/api/v1/systemic/reviews/{review_id}/act", headers=_h(chair_token),
+                    json={"action": "engage_mediator", "text": report, "mediator_ids": [mediator.id]})
+    assert r.status_code == 200, r.text
+    assert r.json()["previous_attempts_report"] == report
+    r = client.post(f"/api/v1/systemic/reviews/{review_id}/act", headers=_h(chair_token),
+                    json={"action": "engage_iap", "panelist_ids": [panelist.id]})
+    assert r.status_code == 200, r.text
+    for user in (mediator, panelist):
+        seen = client.get(f"/api/v1/systemic/reviews/{review_id}", headers=_h(make.token(user)))
+        assert seen.status_code == 200 and seen.json()["previous_attempts_report"] == report
+        login(client, user)
+        assert report in client.get(f"/systemic/reviews/{review_id}").text  # what the page shows
+        client.cookies.clear()
+    other = make.token(other_mediator)
+    hidden = client.get(f"/api/v1/systemic/reviews/{review_id}", headers=_h(other))
+    assert hidden.status_code == 404 and report not in hidden.text
+    assert client.get("/api/v1/systemic/reviews", headers=_h(other)).json() == []

@@ -47,6 +47,8 @@ def review_out(db: DbSession, principal: Principal, r: Review) -> ReviewOut:
         mediators=[PersonOut(id=u.id, name=u.name) for u in people["mediator"]],
         panelists=[PersonOut(id=u.id, name=u.name) for u in people["panelist"]],
         findings=r.findings, critical=r.critical, advice=r.advice,
+        # R-SYS-2: the report to the mediator, to whoever may read the review (as on its page)
+        previous_attempts_report=r.previous_attempts_report,
         milestones=[MilestoneOut(id=m.id, kind=m.kind, title=m.title, due=m.due, done_on=m.done_on,
                                  overdue=m.done_on is None and today > m.due) for m in r.milestones],
         iap_finding=r.iap_finding, iap_decision=r.iap_decision, remedy_due=r.remedy_due,

@@ -586,9 +586,10 @@ TRANSITIONS: tuple[Transition, ...] = (
                "finding: no breach, or not capable of remedy"),
     Transition(Stage.IAP, Action.IAP_DECISION, Stage.REMEDY_PERIOD, Actor.IAP,
                "finding: capable of remedy (the IFM has N days)"),
-    Transition(Stage.REMEDY_PERIOD, Action.CONFIRM_REMEDY, Stage.CLOSED, Actor.DUG, ""),
+    Transition(Stage.REMEDY_PERIOD, Action.CONFIRM_REMEDY, Stage.CLOSED, Actor.DUG,
+               "within the remedy period (until the day the remedy is due)"),
     Transition(Stage.REMEDY_PERIOD, Action.REMEDY_LAPSED, Stage.CLOSED, Actor.DUG,
-               "the remedy period has ended"),
+               "the remedy period has ended (from the day after the remedy was due)"),
 )
 
 
@@ -619,13 +620,16 @@ def conflict_of(
     organisation_kind: str | None,
     affiliated_with_ifm: bool,
     declared: str,
+    party: bool = False,
 ) -> str | None:
     """Why an expert is conflicted, or None: working for the IFM or an organisation affiliated
-    with it, or a declared conflict."""
+    with it, or for a party to the review (``party``, R-DUG-3), or a declared conflict."""
     if organisation_kind == "ifm":
         return "the expert works for the IFM, whose performance is under review"
     if organisation_id is not None and affiliated_with_ifm:
         return "the expert's organisation is affiliated with the IFM"
+    if organisation_id is not None and party:
+        return "the expert's organisation is a party to the review (R-DUG-3)"
     if declared.strip():
         return f"declared: {declared.strip()}"
     return None
@@ -709,6 +713,10 @@ def transition(
             return Stage.CLOSED, Outcome.IAP_NOT_REMEDIABLE
         return Stage.REMEDY_PERIOD, None
     if action is Action.CONFIRM_REMEDY:
+        # R-DSP-6 as applied to reviews: a remedy confirmed after the period came too late, and
+        # the DUG keeps its right to escalate; the period ends where remedy_lapsed begins
+        if facts.remedy_due is not None and (today is None or today > facts.remedy_due):
+            raise SystemicError(f"the remedy period ended on {facts.remedy_due}")
         return Stage.CLOSED, Outcome.REMEDIED
     if action is Action.REMEDY_LAPSED:
         if today is None or facts.remedy_due is None or today <= facts.remedy_due:

@@ -105,6 +105,8 @@ class ReviewOut(BaseModel):
     critical: bool | None
     advice: str
     milestones: list[MilestoneOut]
+    previous_attempts_report: str = Field(
+        "", description="the DUG's report to the mediator on previous attempts (R-SYS-2), as the review page shows it")
     iap_finding: str | None
     iap_decision: str
     remedy_due: date | None

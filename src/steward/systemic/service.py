@@ -420,10 +420,11 @@ def act(session: Session, actor: Principal, review_id: int, action: str, inp: Ac
         elif act_ is Action.AGREE_REMEDIATION:
             plan = domain.parse_milestones(inp.milestones)
             domain.check_plan(plan, today)
+            # every guard before any row is written: a refused step leaves nothing behind
+            f = facts(row)
+            domain.transition(domain.ReviewFacts(**{**f.__dict__, "milestones": (*f.milestones, *plan)}), act_)
             for m in plan:
                 session.add(Milestone(review_id=row.id, kind="remediation", title=m.title, due=m.due))
-            session.flush()
-            session.refresh(row)
             data = {"milestones": [{"title": m.title, "due": m.due.isoformat()} for m in plan]}
         elif act_ is Action.ADD_STEP:
             steps = domain.parse_milestones(inp.milestones)
@@ -508,17 +509,26 @@ def _appoint_expert(session: Session, row: Review, inp: ActInput, now: datetime)
            if inp.organisation_id and 0 < inp.organisation_id <= MAX_ID else None)
     if inp.organisation_id and org is None:
         raise SystemicError(f"no organisation #{inp.organisation_id}", "organisation_id")
-    user_id = None
+    user = None
     if inp.user_email.strip():
         user = accounts_repository.user_by_email(session, inp.user_email.strip().lower())
         if user is None:
             raise SystemicError(f"no user {inp.user_email.strip()}", "user_email")
-        user_id = user.id
-    conflict = domain.conflict_of(org.id if org else None, org.kind if org else None,
-                                  bool(org and org.affiliated_with_ifm), inp.declaration)
-    domain.check_expert(domain.Expert(inp.name, expertise, org.id if org else None, conflict))
+    # the organisation named and the account's own one are both checked: an IFM employee, or a
+    # member of a party, is no independent expert (R-SYS-2, R-DUG-3)
+    user_org = (registry_repository.organisation_by_id(session, user.organisation_id)
+                if user is not None and user.organisation_id is not None else None)
+    review_parties = parties(session, row.operator_org_id)
+    conflict = None
+    for o in (org, user_org):
+        if o is not None and conflict is None:
+            conflict = domain.conflict_of(o.id, o.kind, bool(o.affiliated_with_ifm), "",
+                                          party=o.id in review_parties)
+    conflict = conflict or domain.conflict_of(None, None, False, inp.declaration)
+    recorded = org or user_org  # the account's organisation when none is named
+    domain.check_expert(domain.Expert(inp.name, expertise, recorded.id if recorded else None, conflict))
     session.add(Expert(review_id=row.id, name=inp.name.strip(), expertise=list(expertise),
-                       organisation_id=org.id if org else None, user_id=user_id,
+                       organisation_id=recorded.id if recorded else None, user_id=user.id if user else None,
                        declaration=inp.declaration.strip(), appointed_at=now))
     return {"expert": inp.name.strip(), "expertise": list(expertise)}
 
@@ -556,7 +566,8 @@ def _notify_stage(session: Session, row: Review, action: Action) -> None:
 
 
 def remind_due(session: Session, now: datetime) -> str:
-    """Periodic: tell the DUG and the experts once about each overdue milestone or step."""
+    """Periodic: email the DUG once about each overdue milestone or step (less its members recused
+    from the review, R-DUG-3); the experts are not emailed."""
     items = repository.overdue_items(session, _today(now))
     for m in items:
         review = repository.review_by_id(session, m.review_id)

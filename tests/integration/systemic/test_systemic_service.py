@@ -281,3 +281,101 @@ def test_dug_members_of_a_party_are_recused_R_DUG_3(session, make) -> None:  # t
     service.act(session, member.principal(session), review.id, "appoint_expert",
                 ActInput(name="Ada", expertise="DNSSEC"), NOW)
     assert [e.name for e in review.experts] == ["Ada"]
+
+
+def _root_cause_review(session, chair, operator_org=None):  # type: ignore[no-untyped-def]
+    """An urgent review open on a fresh signal, the DUG's decision to appoint experts passed."""
+    c = chair.principal(session)
+    signal = service.propose(session, c, title="Publication delays",
+                             reasoning="Publication took over a week for many operators.", evidence="", now=NOW)
+    parties = (operator_org.id,) if operator_org is not None else ()
+    passed_decision(session, "determine_systemic_failure", "systemic-signal", signal.id, parties=parties)
+    review = service.open_review(session, c, signal.id, title="Publication delays",
+                                 operator_org_id=operator_org.id if operator_org is not None else None, now=NOW)
+    passed_decision(session, "appoint_experts", "urgent_review", review.id)
+    return review
+
+
+def test_an_experts_own_organisation_is_checked_for_conflicts_R_SYS_2_R_DUG_3(session, make) -> None:  # type: ignore[no-untyped-def]
+    """The account's organisation counts as much as the one named: an IFM employee, or a member
+    of the operator concerned, is no independent expert; with none named, the account's is recorded."""
+    chair = make.user("dug_chair", "dug_member")
+    denic = make.operator("DENIC eG", tlds=(("de", "country-code"),))
+    lab = make.org("Some lab", "technical_community")
+    ifm_expert = make.user("expert", org=make.org("PTI", "ifm"))
+    affiliated_expert = make.user("expert", org=make.org("PTI Holdings", "technical_community",
+                                                         affiliated_with_ifm=True))
+    party_expert = make.user("expert", org=denic)
+    lab_expert = make.user("expert", org=lab)
+    review = _root_cause_review(session, chair, operator_org=denic)
+
+    def appoint(user, **kw):  # type: ignore[no-untyped-def]
+        return service.act(session, chair.principal(session), review.id, "appoint_expert",
+                           ActInput(name="Ada", expertise="DNS operations", user_email=user.email, **kw), NOW)
+
+    for user, why in ((ifm_expert, "works for the IFM"), (affiliated_expert, "affiliated with the IFM"),
+                      (party_expert, "a party to the review")):
+        for kw in ({}, {"organisation_id": lab.id}):  # naming an independent organisation does not help
+            with pytest.raises(Invalid, match=why) as err:
+                appoint(user, **kw)
+            assert err.value.field == "conflict" and review.experts == []
+    with pytest.raises(Invalid, match="a party to the review") as err:  # nor does naming the party
+        service.act(session, chair.principal(session), review.id, "appoint_expert",
+                    ActInput(name="Bob", expertise="DNS", organisation_id=denic.id), NOW)
+    assert err.value.field == "conflict"
+    appoint(lab_expert)
+    assert [(e.user_id, e.organisation_id) for e in review.experts] == [(lab_expert.id, lab.id)]
+
+
+def test_a_refused_remediation_plan_writes_nothing_R_SYS_2(session, make) -> None:  # type: ignore[no-untyped-def]
+    chair = make.user("dug_chair", "dug_member")
+    expert = make.user("expert")
+    review = _root_cause_review(session, chair)
+    c = chair.principal(session)
+    service.act(session, c, review.id, "appoint_expert", ActInput(name="Ada", expertise="DNS", user_email=expert.email), NOW)
+    service.act(session, c, review.id, "start_root_cause", ActInput(), NOW)
+    session.flush()
+    with pytest.raises(Invalid, match="record the root-cause findings first"):
+        service.act(session, c, review.id, "agree_remediation", ActInput(milestones="2026-12-10 Fix the cron"), NOW)
+    assert not session.new and review.milestones == [] and review.stage == "root_cause"
+
+
+def test_a_remedy_is_confirmed_only_within_the_remedy_period_R_DSP_6(session, make) -> None:  # type: ignore[no-untyped-def]
+    """Up to the day the remedy is due the DUG confirms it; from the day after, only the lapse
+    (which keeps the DUG's right to the Further Escalation Options) is open."""
+    chair = make.user("dug_chair", "dug_member")
+    due = date(2026, 12, 28)
+    reviews = []
+    for _ in range(2):
+        review = _root_cause_review(session, chair)
+        review.stage, review.iap_finding, review.remedy_due = "remedy_period", "remediable", due
+        reviews.append(review)
+    session.flush()
+    late, on_time = reviews
+    c = chair.principal(session)
+    day_after = datetime(2026, 12, 29, 0, 0, tzinfo=UTC)
+    with pytest.raises(Invalid, match="the remedy period ended on 2026-12-28"):
+        service.act(session, c, late.id, "confirm_remedy", ActInput(), day_after)
+    assert late.stage == "remedy_period"
+    service.act(session, c, late.id, "remedy_lapsed", ActInput(), day_after)
+    assert late.outcome == "remedy_lapsed" and service.escalation_eligible(late)
+    last_moment = datetime(2026, 12, 28, 23, 59, tzinfo=UTC)
+    with pytest.raises(Invalid, match="runs until"):
+        service.act(session, c, on_time.id, "remedy_lapsed", ActInput(), last_moment)
+    service.act(session, c, on_time.id, "confirm_remedy", ActInput(), last_moment)
+    assert on_time.outcome == "remedied" and not service.escalation_eligible(on_time)
+
+
+def test_overdue_reminders_go_to_the_dug_not_the_experts_R_SYS_2(session, make) -> None:  # type: ignore[no-untyped-def]
+    chair = make.user("dug_chair", "dug_member")
+    expert = make.user("expert")
+    review = _root_cause_review(session, chair)
+    steps = [(chair, "appoint_expert", {"name": "Ada", "expertise": "DNS", "user_email": expert.email}),
+             (chair, "start_root_cause", {}), (expert, "add_evidence", {"text": "Queue metrics"}),
+             (expert, "record_findings", {"text": "The publication queue was starved."}),
+             (chair, "agree_remediation", {"milestones": "2026-12-10 Fix the cron"})]
+    for who, action, kw in steps:
+        service.act(session, who.principal(session), review.id, action, ActInput(**kw), NOW)
+    assert service.remind_due(session, datetime(2026, 12, 11, tzinfo=UTC)) == "1 overdue reminders"
+    told = set(session.scalars(select(OutboxEmail.to_address).where(OutboxEmail.subject.contains("Overdue"))))
+    assert told == {chair.email}

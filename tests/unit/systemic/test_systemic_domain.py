@@ -214,6 +214,12 @@ def test_expert_needs_expertise_and_no_conflict_R_SYS_2() -> None:
         d.check_expert(Expert("Eve", ("DNSSEC",), 5, conflict="works for the IFM"))
 
 
+def test_an_expert_of_a_party_to_the_review_is_conflicted_R_SYS_2_R_DUG_3() -> None:
+    assert d.conflict_of(5, "operator", False, "", party=True) == (
+        "the expert's organisation is a party to the review (R-DUG-3)")
+    assert d.conflict_of(None, None, False, "", party=True) is None  # no organisation, no party
+
+
 def test_milestones_parse_and_validate() -> None:
     ms = d.parse_milestones("2026-12-10 Fix the queue\n\n2027-01-15 Report")
     assert ms == [Milestone("Fix the queue", date(2026, 12, 10)), Milestone("Report", date(2027, 1, 15))]
@@ -289,7 +295,29 @@ def test_remediable_iap_finding_then_lapse_makes_escalation_eligible_R_DSP_6() -
         d.transition(f, Action.REMEDY_LAPSED, today=date(2026, 12, 28))
     stage, outcome = d.transition(f, Action.REMEDY_LAPSED, today=date(2026, 12, 29))
     assert stage is Stage.CLOSED and d.escalation_eligible(outcome)
-    assert d.transition(f, Action.CONFIRM_REMEDY) == (Stage.CLOSED, Outcome.REMEDIED)
+    assert d.transition(f, Action.CONFIRM_REMEDY, today=date(2026, 12, 28)) == (Stage.CLOSED, Outcome.REMEDIED)
+
+
+def test_no_remedy_confirmed_once_the_period_ended_R_DSP_6() -> None:
+    """Closing as remedied after the period would take away the DUG's right to escalate: the
+    remedy is confirmed up to the day it is due, lapses from the day after; never both, never
+    neither."""
+    due = date(2026, 12, 28)
+    f = ReviewFacts(Stage.REMEDY_PERIOD, remedy_due=due)
+    with pytest.raises(SystemicError, match="the remedy period ended on 2026-12-28"):
+        d.transition(f, Action.CONFIRM_REMEDY, today=date(2026, 12, 29))
+    with pytest.raises(SystemicError, match="ended"):
+        d.transition(f, Action.CONFIRM_REMEDY)  # no date, no confirmation
+    for day in (due - timedelta(days=30), due - timedelta(days=1), due, due + timedelta(days=1),
+                due + timedelta(days=30)):
+        allowed = []
+        for action in (Action.CONFIRM_REMEDY, Action.REMEDY_LAPSED):
+            try:
+                d.transition(f, action, today=day)
+                allowed.append(action)
+            except SystemicError:
+                pass
+        assert allowed == [Action.CONFIRM_REMEDY if day <= due else Action.REMEDY_LAPSED], day
 
 
 def test_actions_outside_the_table_are_refused() -> None:
