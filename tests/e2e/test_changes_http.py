@@ -291,6 +291,24 @@ def test_revision_form_leads_to_the_diff_page(client, make):
     assert bad.status_code == 422 and "line 1" in bad.text and "someday: maybe" in bad.text
 
 
+def test_published_plan_cannot_change_origin_on_the_form_or_the_api_r_tch_1(client, make):
+    ifm_user, plan_id = _draft(client, make)
+    post_form(client, f"/changes/{plan_id}/publish", {"comment_days": "30"})
+    _age_period(plan_id)
+    assert post_form(client, f"/changes/{plan_id}/close").status_code == 303
+    data = {"title": "Legacy transfer retirement", "origin": "policy", "significance": "significant",
+            "affected": "all", "body": BODY + "\nRevised.\n", "timeline": "2027-02-01: endpoint switched off",
+            "note": "reclassify"}
+    page = post_form(client, f"/changes/{plan_id}/edit", data)
+    assert page.status_code == 409 and "field &#39;origin&#39;" in page.text and "R-TCH-1" in page.text
+    client.cookies.clear()
+    headers = {"Authorization": f"Bearer {make.token(ifm_user)}"}
+    api = client.post(f"/api/v1/changes/{plan_id}/versions", headers=headers, json=data)
+    assert api.status_code == 409 and api.json()["field"] == "origin"
+    shown = client.get(f"/api/v1/changes/{plan_id}", headers=headers).json()
+    assert shown["origin"] == "operational" and shown["actions"][0] == "revise"
+
+
 def test_dug_puts_the_plan_to_a_vote_and_the_chair_records_the_passed_decision_r_tch_1(client, make):
     from steward.governance import service as governance
 

@@ -96,6 +96,37 @@ def test_composition_error_is_shown_on_the_form_and_changes_nothing(client, make
     assert len(client.get("/api/v1/governance/members").json()["members"]) == 10
 
 
+def test_backdated_charter_is_refused_on_the_form_and_the_page_shows_the_version_in_force_R_DUG_1(
+    client, make
+):
+    from steward.governance.domain import CharterText
+    from steward.governance.models import DugCharter
+
+    d = dug(make)
+    with dbmod.session_scope() as s:
+        admin = accounts_repo.user_by_email(s, "root@test.example")
+        assert admin is not None
+        text = CharterText("Escalation body", "Elected", "Monthly calls")
+        governance.adopt_charter(s, Principal.of(admin), text, date(2020, 1, 1))
+    login(client, d["voters"][0])
+    form = {"role": "r", "chair_appointment": "c", "communication_lines": "l", "effective_from": "2019-06-01"}
+    refused = post_form(client, "/governance/charter", form)
+    assert refused.status_code == 422
+    assert "effective_from" in refused.text and "before version 1, the latest" in refused.text
+    assert len(client.get("/api/v1/governance/charter").json()) == 1
+    client.cookies.clear()
+    api = client.post("/api/v1/governance/charter", headers=bearer(make, d["voters"][0]),
+                      json={**form, "note": ""})
+    assert api.status_code == 422 and api.json()["field"] == "effective_from"
+    # A version backdated before the rule existed: the page follows charter_in_force, the
+    # latest effective date wins, not the highest version number.
+    with dbmod.session_scope() as s:
+        s.add(DugCharter(version=2, role="r", chair_appointment="c", communication_lines="l",
+                         effective_from=date(2016, 10, 1), note="legacy"))
+    page = client.get("/governance").text
+    assert "Version 1 is in force since 2020-01-01" in page
+
+
 def test_motion_vote_over_the_api_states_the_rule(client, make):
     d = dug(make)
     chair = bearer(make, d["voters"][0])

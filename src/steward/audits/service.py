@@ -291,6 +291,9 @@ def publish(
         actor=actor,
         summary=f"{len(audit.findings)} finding(s); feedback until {feedback_closes.isoformat()}",
     )
+    from steward.reviews import service as reviews  # results inform the IPRT review running now
+
+    reviews.link_published_audit(session, actor, audit.id)
     return audit
 
 

@@ -261,6 +261,23 @@ def next_state(facts: PlanFacts, action: Action, *, now: datetime) -> PlanState:
     return row.target
 
 
+def check_revision(state: PlanState, published_origin: Origin | None, proposed: Origin) -> None:
+    """Refuse a revision the state does not allow, or one that reclassifies a published plan.
+
+    The publication told the community whether the DUG's agreement is required
+    (R-TCH-1); a later revision may change the plan, never its origin, or an
+    operational change could be turned into a policy one and skip the DUG.
+    """
+    find_transition(state, Action.REVISE)
+    if published_origin is not None and proposed is not published_origin:
+        raise TransitionRefused(
+            f"cannot change once the plan has been published: it was published as "
+            f"“{published_origin.label}” (R-TCH-1); withdraw it and draft a new "
+            "plan to reclassify the change",
+            field="origin",
+        )
+
+
 def available_actions(facts: PlanFacts, *, now: datetime) -> list[Action]:
     """The actions whose guards pass right now, in table order, each listed once."""
     found: list[Action] = []

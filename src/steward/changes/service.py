@@ -278,10 +278,24 @@ def revise_plan(
     """Save a new version; earlier versions stay as they were.
 
     Allowed on a draft, and after the comment period closed (the revision is then
-    published with the statement); never while comments are being taken.
+    published with the statement); never while comments are being taken. Once
+    published, the plan's origin is fixed (R-TCH-1).
     """
     plan = _load_for_ifm(session, actor, plan_id, Permission.CHANGE_DRAFT)
     content = _validate(session, data)
+    published = (
+        repository.version(session, plan.id, plan.published_version)
+        if plan.published_version is not None
+        else None
+    )
+    try:
+        domain.check_revision(
+            PlanState(plan.state),
+            Origin(published.origin) if published is not None else None,
+            content.origin,
+        )
+    except TransitionRefused as exc:
+        raise _refused(exc) from None
     current = repository.version(session, plan.id, plan.current_version)
     if current is not None and content_of(current) == content:
         raise Invalid("nothing changed since the current version", field="body")

@@ -79,12 +79,31 @@ def charter_in_force(versions: Iterable[tuple[int, date]], on: date) -> int | No
     """The version number in force on ``on``: the latest effective on or before that day.
 
     ``versions`` are ``(number, effective_from)`` pairs; ties on the date go to the higher
-    number, since a later adoption supersedes an earlier one made the same day.
+    number, since a later adoption supersedes an earlier one made the same day. This is the
+    one definition of the charter in force: pages and services go through it.
     """
     candidates = [(eff, num) for num, eff in versions if eff <= on]
     if not candidates:
         return None
     return max(candidates)[1]
+
+
+def check_charter_effective(versions: Iterable[tuple[int, date]], effective_from: date) -> None:
+    """Refuse a new version that would take effect before the latest one (R-DUG-1).
+
+    ``versions`` are the existing ``(number, effective_from)`` pairs. Versions take effect
+    in the order they are adopted, so a new version is in force from its own date until a
+    later one is: backdating it before the latest version would make "the charter in force"
+    ambiguous. The same day as the latest is allowed: the new version supersedes it.
+    """
+    latest = max(((eff, num) for num, eff in versions), default=None)
+    if latest is not None and effective_from < latest[0]:
+        raise GovernanceError(
+            f"A new charter version cannot take effect before version {latest[1]}, the latest, "
+            f"which takes effect on {latest[0].isoformat()} (R-DUG-1).",
+            field="effective_from",
+            rule="R-DUG-1",
+        )
 
 
 # --------------------------------------------------------------------------- membership

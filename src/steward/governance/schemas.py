@@ -40,7 +40,8 @@ class MemberIn(BaseModel):
     term_start: date
     term_end: date | None = None
     is_chair: bool = False
-    organisation_id: RowId | None = Field(None, description="Defaults to the user's organisation")
+    organisation_id: RowId | None = Field(
+        None, description="The user's own organisation (the default; another is refused, R-DUG-3)")
 
 
 class MemberChange(BaseModel):

@@ -46,6 +46,7 @@ from steward.governance.domain import (
     check_can_comment,
     check_can_vote,
     check_change,
+    check_charter_effective,
     completeness_issues,
     eligible_voters,
     next_charter_version,
@@ -54,6 +55,7 @@ from steward.governance.domain import (
     terms_ending,
     validate_charter,
 )
+from steward.governance.domain import charter_in_force as version_in_force
 from steward.governance.models import (
     DugCharter,
     DugMember,
@@ -126,13 +128,17 @@ def adopt_charter(
     """Adopt a new charter version (R-DUG-1); earlier versions are kept unchanged.
 
     The first version founds the DUG (there is nobody yet to decide); every later one is the
-    DUG's own decision: a passed ``adopt_charter`` motion on ``charter``/<its version number>."""
+    DUG's own decision: a passed ``adopt_charter`` motion on ``charter``/<its version number>.
+    A new version may not take effect before the latest one (R-DUG-1), so that
+    :func:`charter_in_force` has one answer for every day."""
     actor.require(Permission.GOVERNANCE_MANAGE)
+    existing = [(v.version, v.effective_from) for v in repo.charters(session)]
     try:
         clean = validate_charter(text)
+        check_charter_effective(existing, effective_from)
     except GovernanceError as err:
         raise _invalid(err) from None
-    number = next_charter_version(v.version for v in repo.charters(session))
+    number = next_charter_version(num for num, _ in existing)
     motion_id = None
     if number > 1:
         motion_id = require_decision(session, MotionKind.adopt_charter, "charter", number).id
@@ -172,6 +178,13 @@ def adopt_charter(
         actor=actor,
     )
     return charter
+
+
+def charter_in_force(session: Session, on: date) -> DugCharter | None:
+    """The charter version in force on ``on`` (R-DUG-1), or None before the first one."""
+    charters = repo.charters(session)
+    number = version_in_force(((c.version, c.effective_from) for c in charters), on)
+    return next((c for c in charters if c.version == number), None)
 
 
 # --------------------------------------------------------------------------- membership
@@ -232,9 +245,16 @@ def add_member(
         raise Invalid(
             "Community must be 'cctld', 'gtld' or 'technical'.", field="community"
         ) from None
-    org_id = organisation_id if organisation_id is not None else user.organisation_id
-    if org_id is not None and session.get(Organisation, org_id) is None:
-        raise Invalid("No such organisation.", field="organisation_id")
+    # R-DUG-3: a member's "own organisation" is the one of their account, by which disputes and
+    # urgent reviews recuse them; a seat for another would let motions recuse by a different one
+    org_id = user.organisation_id
+    if organisation_id is not None and organisation_id != org_id:
+        if session.get(Organisation, organisation_id) is None:
+            raise Invalid("No such organisation.", field="organisation_id")
+        raise Invalid(
+            "A member sits for their own organisation, the one of their account: recusal "
+            "(R-DUG-3) follows it everywhere.", field="organisation_id",
+        )
     everyone = repo.memberships(session)
     current = [to_member(m) for m in everyone]
     new = Member(

@@ -25,13 +25,11 @@ NAV = [("DUG", "/governance", None)]
 def _overview(request: Request, db: DbSession, principal: Principal, **extra: Any) -> Response:
     today = service.today_utc()
     status = service.roster_status(db, today)
-    charters = repository.charters(db)
-    in_force = next((c for c in charters if c.effective_from <= today), None)
     context = {
         "today": today,
         "status": status,
-        "charters": charters,
-        "in_force": in_force,
+        "charters": repository.charters(db),
+        "in_force": service.charter_in_force(db, today),
         "decisions": service.list_motions(db, principal, today=today)[:20],
         "ending": service.upcoming_term_ends(db, today, 90),
         "kinds": MOTION_KIND_LABELS,

@@ -441,8 +441,9 @@ def informing_audits(
 ) -> list[int]:
     """Ids of audits whose results were published on or before ``convened_on`` (R-AUD-2).
 
-    ``audits`` are ``(id, published_on)`` pairs; the latest comes first so the review
-    opens with the newest results.
+    ``audits`` are ``(id, published_on)`` pairs; ``already`` the audits an earlier review
+    considered, left out: a review is informed by the audits since the previous one. The
+    latest comes first so the review opens with the newest results.
     """
     found = [(p, i) for i, p in audits if p is not None and p <= convened_on and i not in already]
     return [i for _, i in sorted(found, reverse=True)]

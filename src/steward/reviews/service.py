@@ -134,14 +134,20 @@ def facts(review: IprtReview) -> ReviewFacts:
 def convene(
     session: Session, actor: Principal, title: str = "", today: date | None = None
 ) -> IprtReview:
-    """Convene the review of the next scheduled cycle and link the audits that inform it."""
+    """Convene the review of the next scheduled cycle and link the audits that inform it.
+
+    Those are the audits published since the previous review, i.e. not linked to an earlier
+    one (R-AUD-2); an audit published while this review runs is linked when it is published
+    (:func:`link_published_audit`)."""
     actor.require(Permission.REVIEW_MANAGE)
     today = today or today_utc()
     nxt = next_cycle(schedule(session, today))
     if nxt is None:
         raise Conflict("Every scheduled review has been convened.")
-    if any(r.stage != Stage.closed.value for r in repo.reviews(session)):
+    earlier = repo.reviews(session)
+    if any(r.stage != Stage.closed.value for r in earlier):
         raise Conflict("A review is already in progress; close it before convening the next.")
+    considered = {link.audit_id for r in earlier for link in r.audit_links}
     review = IprtReview(
         cycle=nxt.number,
         due_on=nxt.due,
@@ -156,7 +162,7 @@ def convene(
     except IntegrityError:
         raise Conflict(f"Review {nxt.number} was convened by someone else; reload.") from None
     published = [(a.id, a.published_on) for a in audits_repo.published_audits(session)]
-    for audit_id in informing_audits(published, today):
+    for audit_id in informing_audits(published, today, already=considered):
         review.audit_links.append(IprtReviewAudit(review_id=review.id, audit_id=audit_id))
     session.flush()
     record_event(
@@ -169,6 +175,33 @@ def convene(
         public=True,
     )
     return review
+
+
+def link_published_audit(session: Session, actor: Principal, audit_id: int) -> list[int]:
+    """Link an audit just published to every review not yet closed (R-AUD-2, R-IPRT-3).
+
+    Called by ``steward.audits.service.publish``: results published while a review runs
+    inform that review, not only the next one convened. Returns the ids of the reviews linked.
+    """
+    linked = []
+    for review in repo.reviews(session):
+        if review.stage == Stage.closed.value:
+            continue
+        if any(link.audit_id == audit_id for link in review.audit_links):
+            continue
+        review.audit_links.append(IprtReviewAudit(review_id=review.id, audit_id=audit_id))
+        session.flush()
+        record_event(
+            session,
+            "review:audit_linked",
+            actor=actor,
+            subject_type="review",
+            subject_id=review.id,
+            data={"cycle": review.cycle, "audit_id": audit_id},
+            public=True,
+        )
+        linked.append(review.id)
+    return linked
 
 
 def appoint(
@@ -498,12 +531,13 @@ class LinkedAudit:
 
 
 def linked_audits(session: Session, review: IprtReview) -> list[LinkedAudit]:
+    """The audits that inform the review, the latest published first (R-AUD-2)."""
     out = []
     for link in review.audit_links:
         a = audits_repo.audit(session, link.audit_id)
         if a is not None:
             out.append(LinkedAudit(a.id, a.cycle, a.firm.name, a.published_on))
-    return out
+    return sorted(out, key=lambda a: (a.published_on or date.min, a.id), reverse=True)
 
 
 def stage_label(review: IprtReview) -> str:

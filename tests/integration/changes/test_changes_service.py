@@ -315,6 +315,34 @@ def test_revision_after_comments_is_published_with_the_statement(session, people
     assert "roll-out" in changed.sections_changed
 
 
+def test_published_operational_plan_cannot_be_reclassified_to_skip_the_dug_r_tch_1(session, people):
+    ifm = as_(session, people["ifm"])
+    draft = service.create_plan(session, ifm, plan_input())
+    service.revise_plan(session, ifm, draft.id, plan_input(origin="policy"), note="never published: allowed")
+    assert draft.origin == "policy"
+
+    start = utcnow()
+    plan = published_plan(session, people, now=start)
+    closes = plan.comment_closes_at
+    service.close_comments(session, ifm, plan.id, now=closes)
+    session.commit()
+    with pytest.raises(Conflict, match=r"published as .*Operational / technical.*R-TCH-1") as info:
+        service.revise_plan(session, ifm, plan.id, plan_input(origin="policy", body=BODY + "\nmore"))
+    assert info.value.field == "origin"
+    session.rollback()
+    session.refresh(plan)
+    assert (plan.origin, plan.current_version) == ("operational", 1)
+
+    service.revise_plan(session, ifm, plan.id, plan_input(body=BODY + "\nmore"), note="same origin")
+    service.issue_statement(session, ifm, plan.id, "No comments.", now=closes + timedelta(hours=1))
+    session.commit()
+    with pytest.raises(Conflict, match="DUG's agreement"):
+        service.mark_implemented(session, ifm, plan.id)
+    session.rollback()
+    session.refresh(plan)
+    assert plan.state == "statement_issued" and plan.agreed_at is None
+
+
 def test_worker_closes_due_periods_and_drops_expired_unconfirmed_comments(session, people):
     start = utcnow()
     plan = published_plan(session, people, now=start)

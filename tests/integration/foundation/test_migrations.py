@@ -151,3 +151,49 @@ def test_open_motions_on_a_review_take_its_parties_R_DUG_3(tmp_path, configure):
     open_id, decided_id, ifm_id, denic_id = ids
     assert parties == {(open_id, ifm_id), (open_id, denic_id)}
     assert bool(confidential[open_id]) and not confidential[decided_id]
+
+
+def test_an_audit_published_while_a_review_runs_informs_it_R_AUD_2(tmp_path, configure):
+    """Migration 1040: a review still running gets the audits published since its convening that
+    no review has considered; a closed review and an audit already considered stay as they were."""
+    from datetime import date
+
+    from alembic import command
+    from sqlalchemy.orm import Session
+
+    from steward.audits.models import PeriodicAudit
+    from steward.migrate import alembic_config
+    from steward.registry.models import Organisation
+    from steward.reviews.models import IprtReview, IprtReviewAudit
+
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    configure(url)
+    command.upgrade(alembic_config(url), "1030")
+    engine = create_engine(url)
+    with Session(engine) as s, s.begin():
+        firm = Organisation(name="Audit Firm", slug="audit-firm", kind="audit_firm")
+        s.add(firm)
+        s.flush()
+
+        def audit(cycle: int, published: date | None) -> PeriodicAudit:
+            a = PeriodicAudit(cycle=cycle, due_on=date(2016 + 3 * cycle, 10, 1), firm_id=firm.id,
+                              declaration="independent", declared_on=date(2019, 1, 1),
+                              commissioned_on=date(2019, 1, 1), published_on=published)
+            s.add(a)
+            return a
+
+        considered, later, unpublished = audit(1, date(2019, 9, 1)), audit(2, date(2023, 11, 1)), audit(3, None)
+        closed = IprtReview(cycle=1, title="First", stage="closed", convened_on=date(2019, 10, 1),
+                            due_on=date(2019, 10, 1))
+        running = IprtReview(cycle=2, title="Second", stage="evidence", convened_on=date(2023, 10, 1),
+                             due_on=date(2023, 10, 1))
+        s.add_all([closed, running])
+        s.flush()
+        s.add(IprtReviewAudit(review_id=closed.id, audit_id=considered.id))
+        ids = (closed.id, running.id, considered.id, later.id, unpublished.id)
+    upgrade(get_settings())
+    with engine.connect() as conn:
+        links = set(conn.execute(text("SELECT review_id, audit_id FROM reviews_audit_link")).all())
+    engine.dispose()
+    closed_id, running_id, considered_id, later_id, _ = ids
+    assert links == {(closed_id, considered_id), (running_id, later_id)}

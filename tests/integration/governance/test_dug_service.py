@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from steward.errors import Conflict, Forbidden, Invalid, NotFound
 from steward.events import AuditEvent, Publication
+from steward.governance import repository as governance_repo
 from steward.governance import service as governance
 from steward.governance.domain import CharterText, MotionKind
 from steward.outbox import OutboxEmail
@@ -44,6 +45,25 @@ def test_charter_versions_are_numbered_and_published_R_DUG_1(session: Session) -
     with pytest.raises(Invalid) as err:
         governance.adopt_charter(session, admin, CharterText("x", "", "y"), date(2025, 1, 1))
     assert err.value.field == "chair_appointment"
+
+
+def test_backdated_charter_version_is_refused_and_one_version_is_in_force_R_DUG_1(
+    session: Session,
+) -> None:
+    dug = build_dug(session)
+    admin = dug.chair
+    text = CharterText("First point of escalation", "Elected by the members", "Monthly calls")
+    assert governance.charter_in_force(session, date(2020, 1, 1)) is None
+    governance.adopt_charter(session, admin, text, date(2020, 1, 1))
+    pass_motion(session, dug, "adopt_charter", "charter", 2)
+    with pytest.raises(Invalid, match=r"before version 1, the latest.*2020-01-01.*R-DUG-1") as err:
+        governance.adopt_charter(session, admin, text, date(2019, 12, 31))
+    assert err.value.field == "effective_from"
+    assert [c.version for c in governance_repo.charters(session)] == [1]
+    v2 = governance.adopt_charter(session, admin, text, date(2020, 1, 1), note="same day")
+    in_force = governance.charter_in_force(session, date(2020, 1, 1))
+    assert in_force is not None and in_force.version == v2.version == 2
+    assert governance.charter_in_force(session, date(2019, 12, 31)) is None
 
 
 def test_full_roster_is_complete_and_a_ninth_voter_is_refused_R_DUG_2(session: Session) -> None:

@@ -263,6 +263,41 @@ def test_published_audit_is_linked_from_the_next_review_R_AUD_2(session: Session
     assert [a.id for a in reviews.linked_audits(session, review)] == [audit.id]
 
 
+def _publish_audit(session: Session, dug: Any, firm: Any, auditor: Principal, cycle: int, on: date) -> int:
+    pass_motion(session, dug, "commission_audit", "audit_cycle", cycle, on)
+    audit = audits.commission(session, dug.chair, firm_id=firm.id, declaration="Independent.", today=on)
+    audits.submit_report(session, auditor, audit.id, f"Report {cycle}", [FindingInput("f")])
+    pass_motion(session, dug, "publish_findings", "audit", audit.id, on)
+    audits.publish(session, dug.chair, audit.id, on, today=on)
+    return audit.id
+
+
+def test_audit_published_while_a_review_runs_informs_it_and_not_the_next_R_AUD_2_R_IPRT_3(
+    session: Session,
+) -> None:
+    from steward.reviews.api import review_out
+
+    dug = build_dug(session, term_start=date(2016, 10, 1))
+    firm = org(session, "Northbridge", "audit_firm")
+    auditor = Principal.of(user(session, "a@nb.test", ["auditor"], firm.id))
+    actor = manager(session)
+    first = _publish_audit(session, dug, firm, auditor, 1, date(2019, 9, 1))
+    review = reviews.convene(session, actor, today=CONVENED)
+    # published while review 1 runs: linked to it at once, on the page and in the API
+    second = _publish_audit(session, dug, firm, auditor, 2, date(2020, 1, 10))
+    assert [a.id for a in reviews.linked_audits(session, review)] == [second, first]
+    assert sorted(review_out(review).audits) == sorted([first, second])
+    event = session.scalars(select(AuditEvent).where(AuditEvent.tag == "review:audit_linked")).one()
+    assert event.data == {"cycle": 1, "audit_id": second} and event.public
+    # a closed review takes no more audits; the next review is informed by the audits since
+    review.stage, review.closed_on = "closed", date(2020, 8, 2)
+    session.flush()
+    third = _publish_audit(session, dug, firm, auditor, 3, date(2023, 1, 10))
+    assert [a.id for a in reviews.linked_audits(session, review)] == [second, first]
+    following = reviews.convene(session, actor, today=date(2023, 10, 15))
+    assert [a.id for a in reviews.linked_audits(session, following)] == [third]
+
+
 def test_review_reminder_when_due_soon(session: Session) -> None:
     user(session, "iprt@review.test", ["iprt_member"])
     now = datetime(2019, 9, 1, tzinfo=UTC)

@@ -22,6 +22,7 @@ from steward.changes.domain import (
     available_actions,
     check_accepts_comments,
     check_can_confirm,
+    check_revision,
     check_statement_ready,
     comment_excerpt,
     comment_period,
@@ -121,6 +122,18 @@ def test_plan_can_be_revised_in_draft_and_after_comments_but_not_during_them() -
     for state in (PlanState.OPEN_FOR_COMMENT, PlanState.STATEMENT_ISSUED, PlanState.AGREED):
         with pytest.raises(TransitionRefused):
             next_state(PlanFacts(state=state, origin=Origin.OPERATIONAL), Action.REVISE, now=T0)
+
+
+def test_published_plan_keeps_its_origin_r_tch_1() -> None:
+    # A draft may be reclassified; a published plan may be revised but not reclassified.
+    check_revision(PlanState.DRAFT, None, Origin.POLICY)
+    check_revision(PlanState.COMMENTS_CLOSED, Origin.OPERATIONAL, Origin.OPERATIONAL)
+    for published, proposed in ((Origin.OPERATIONAL, Origin.POLICY), (Origin.POLICY, Origin.OPERATIONAL)):
+        with pytest.raises(TransitionRefused, match=r"published as .*R-TCH-1") as info:
+            check_revision(PlanState.COMMENTS_CLOSED, published, proposed)
+        assert info.value.field == "origin"
+    with pytest.raises(TransitionRefused, match="cannot revise"):
+        check_revision(PlanState.OPEN_FOR_COMMENT, Origin.OPERATIONAL, Origin.OPERATIONAL)
 
 
 def test_statement_with_no_comments_can_be_issued_r_tch_2() -> None:

@@ -29,6 +29,7 @@ from steward.governance.domain import (
     check_can_comment,
     check_can_vote,
     check_change,
+    check_charter_effective,
     completeness_issues,
     eligible_voters,
     find_authorising,
@@ -106,6 +107,34 @@ def test_charter_versions_number_up_and_the_latest_effective_is_in_force() -> No
     assert charter_in_force(versions, date(2019, 12, 31)) == 1
     assert charter_in_force(versions, TODAY) == 2
     assert charter_in_force([(1, START), (2, START)], START) == 2
+
+
+def test_a_new_charter_version_cannot_take_effect_before_the_latest_R_DUG_1() -> None:
+    versions = [(1, date(2016, 10, 1)), (2, date(2020, 1, 1))]
+    check_charter_effective([], date(2016, 10, 1))
+    check_charter_effective(versions, date(2020, 1, 1))  # same day: supersedes version 2
+    check_charter_effective(versions, date(2024, 1, 1))
+    with pytest.raises(GovernanceError, match=r"before version 2, the latest.*2020-01-01") as err:
+        check_charter_effective(versions, date(2019, 12, 31))
+    assert (err.value.field, err.value.rule) == ("effective_from", "R-DUG-1")
+
+
+@given(st.lists(st.integers(min_value=0, max_value=3000), min_size=1, max_size=6), st.integers(0, 3000))
+def test_versions_adopted_under_the_rule_leave_one_charter_in_force_R_DUG_1(
+    offsets: list[int], day: int
+) -> None:
+    # whatever dates are tried, those accepted make the highest version effective by a day the one in force
+    accepted: list[tuple[int, date]] = []
+    for offset in offsets:
+        effective = date.fromordinal(START.toordinal() + offset)
+        try:
+            check_charter_effective(accepted, effective)
+        except GovernanceError:
+            continue
+        accepted.append((next_charter_version(n for n, _ in accepted), effective))
+    on = date.fromordinal(START.toordinal() + day)
+    highest = max((n for n, eff in accepted if eff <= on), default=None)
+    assert charter_in_force(accepted, on) == highest
 
 
 # ----------------------------------------------------------------- composition (R-DUG-2)
