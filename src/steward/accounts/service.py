@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -252,6 +252,13 @@ def engageable(session: Session, ids: Iterable[int], role: Role, field: str) -> 
     if missing:
         raise Invalid(f"no such user: {sorted(missing)}", field=field)
     return wanted
+
+
+def chairs_recused(session: Session, parties: Collection[int]) -> bool:
+    """Whether every DUG chair is recused from a matter with these parties (R-DUG-3): a DUG member
+    who is not then stands in for the chair on it (an urgent review, a consent ballot)."""
+    chairs = repository.users_with_role(session, Role.DUG_CHAIR.value)
+    return bool(chairs) and all(c.organisation_id in parties for c in chairs)
 
 
 def purge_expired_sessions(session: Session, now: datetime) -> str:

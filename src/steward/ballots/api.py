@@ -49,9 +49,10 @@ def ballots(db: DbSession, principal: CurrentPrincipal) -> list[BallotOut]:
 
 
 @router.post("", response_model=BallotOut, status_code=201)
-def open_ballot(body: BallotIn, db: DbSession, principal: Principal = require(Permission.BALLOT_MANAGE)) -> BallotOut:
+def open_ballot(body: BallotIn, db: DbSession, principal: CurrentPrincipal) -> BallotOut:
     """Open a consent ballot on an eligible matter (needs a passed DUG decision
-    "proceed_further_escalation" on it)."""
+    "proceed_further_escalation" on it). The DUG chair opens it, or a DUG member when every chair
+    is recused from the matter (R-DUG-3)."""
     ballot = service.open_ballot(db, principal, **body.model_dump(), now=utcnow())
     return ballot_out(db, principal, ballot)
 
@@ -69,7 +70,7 @@ def vote(ballot_id: BallotId, body: VoteIn, db: DbSession, principal: Principal 
 
 
 @router.post("/{ballot_id}/close", response_model=BallotOut)
-def close(ballot_id: BallotId, db: DbSession, principal: Principal = require(Permission.BALLOT_MANAGE)) -> BallotOut:
+def close(ballot_id: BallotId, db: DbSession, principal: CurrentPrincipal) -> BallotOut:
     return ballot_out(db, principal, service.close_ballot(db, principal, ballot_id, utcnow()))
 
 
@@ -94,7 +95,6 @@ def verify(ballot_id: BallotId, body: VerifyIn, db: DbSession) -> dict[str, Any]
 
 
 @router.post("/{ballot_id}/execute", response_model=BallotOut)
-def execute(ballot_id: BallotId, body: ExecuteIn, db: DbSession,
-            principal: Principal = require(Permission.BALLOT_MANAGE)) -> BallotOut:
+def execute(ballot_id: BallotId, body: ExecuteIn, db: DbSession, principal: CurrentPrincipal) -> BallotOut:
     """Record that the DUG executes the option: refused without a passed ballot."""
     return ballot_out(db, principal, service.execute_option(db, principal, ballot_id, body.note, utcnow()))

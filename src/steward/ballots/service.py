@@ -13,8 +13,9 @@ from typing import Any, Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from steward.accounts import service as accounts
 from steward.accounts.principal import Principal
-from steward.authz import Permission
+from steward.authz import Permission, Role
 from steward.ballots import domain, emails, repository
 from steward.ballots.domain import BallotError, Choice, Leaf, MatterKind, ReceiptLog, Rules, Status
 from steward.ballots.models import Ballot
@@ -92,10 +93,7 @@ class Matter:
 def matter(session: Session, matter_type: str, matter_id: int) -> Matter:
     """The matter a ballot is about, if it is eligible for the Further Escalation Options: a
     dispute whose IAP outcome allows it (R-DSP-6) or an urgent review (R-SYS-2)."""
-    try:
-        kind = MatterKind(matter_type)
-    except ValueError:
-        raise Invalid("the matter is a dispute or an urgent_review", field="matter_type") from None
+    kind = _matter_kind(matter_type)
     if not 0 < matter_id <= MAX_ID:
         raise Invalid(f"no {kind.value.replace('_', ' ')} #{matter_id}", field="matter_id")
     if kind is MatterKind.DISPUTE:
@@ -123,14 +121,44 @@ def matter(session: Session, matter_type: str, matter_id: int) -> Matter:
                   f"/systemic/reviews/{review.id}")
 
 
-def _not_recused(session: Session, actor: Principal, kind: MatterKind, matter_id: int) -> None:
-    """R-DUG-3: whose organisation is a party to the matter (a dispute's complainant, an urgent
-    review's operator concerned, and the IFM in both) does not put it to the naming customers."""
+def _manage_refusal(session: Session, actor: Principal, kind: MatterKind, matter_id: int) -> str | None:
+    """Why ``actor`` may not take the DUG's steps on consent ballots about this matter (open one,
+    execute the option consented to), or None. They are the chair's (``ballot:manage``); whose
+    organisation is a party to the matter (a dispute's complainant, an urgent review's operator
+    concerned, and the IFM in both) is recused (R-DUG-3); when every chair is, a DUG member who
+    is not stands in for the chair, as on the matter itself."""
     from steward.governance.service import subject_parties
 
     matter_parties, _confidential = subject_parties(session, kind.value, str(matter_id))
     if actor.organisation_id is not None and actor.organisation_id in matter_parties:
-        raise Forbidden("You are recused from this matter: your organisation is a party (R-DUG-3).")
+        return "You are recused from this matter: your organisation is a party (R-DUG-3)."
+    if actor.has(Permission.BALLOT_MANAGE):
+        return None
+    if actor.has_role(Role.DUG_MEMBER) and accounts.chairs_recused(session, matter_parties):
+        return None
+    return "Consent ballots are opened and executed by the DUG chair (or, when the chair is recused, a DUG member)."
+
+
+def may_manage(session: Session, actor: Principal, ballot_or_matter: Ballot | tuple[MatterKind, int]) -> bool:
+    """Whether the page offers ``actor`` the DUG's steps on this ballot or matter."""
+    if isinstance(ballot_or_matter, Ballot):
+        kind, matter_id = MatterKind(ballot_or_matter.matter_type), ballot_or_matter.matter_id
+    else:
+        kind, matter_id = ballot_or_matter
+    return _manage_refusal(session, actor, kind, matter_id) is None
+
+
+def _require_manage(session: Session, actor: Principal, kind: MatterKind, matter_id: int) -> None:
+    refusal = _manage_refusal(session, actor, kind, matter_id)
+    if refusal is not None:
+        raise Forbidden(refusal)
+
+
+def _matter_kind(matter_type: str) -> MatterKind:
+    try:
+        return MatterKind(matter_type)
+    except ValueError:
+        raise Invalid("the matter is a dispute or an urgent_review", field="matter_type") from None
 
 
 def matter_of(session: Session, ballot: Ballot) -> dict[str, Any]:
@@ -160,8 +188,10 @@ def open_ballot(
     now: datetime,
 ) -> Ballot:
     """The DUG proposes an option on an eligible matter and opens the ballot of the naming
-    customers. The rules (quorum, majority, moments) and the electorate are fixed now."""
-    actor.require(Permission.BALLOT_MANAGE)
+    customers. The rules (quorum, majority, moments) and the electorate are fixed now. The chair
+    opens it, or a DUG member when every chair is recused from the matter (R-DUG-3)."""
+    if not actor.has_role(Role.DUG_MEMBER):
+        actor.require(Permission.BALLOT_MANAGE)
     settings = get_settings()
     try:
         opt, text = domain.describe_option(option, description)
@@ -172,8 +202,9 @@ def open_ballot(
         domain.check_schedule(rules.opens_at, rules.closes_at, now, settings.ballot_min_open_hours)
     except BallotError as err:
         raise _invalid(err) from None
+    # recusal first: a recused member learns nothing of the matter, not even whether it is eligible
+    _require_manage(session, actor, _matter_kind(matter_type), matter_id)
     subject = matter(session, matter_type, matter_id)
-    _not_recused(session, actor, subject.kind, subject.id)
     from steward.governance import service as governance
 
     motion = governance.require_decision(session, "proceed_further_escalation", subject.kind.value, subject.id)
@@ -306,9 +337,11 @@ def voter_view(session: Session, principal: Principal, ballot: Ballot) -> dict[s
 
 def close_ballot(session: Session, actor: Principal | None, ballot_id: int, now: datetime) -> Ballot:
     """After the closing moment: tally per chamber, build the receipt tree and publish both."""
-    if actor is not None:
+    if actor is not None and not actor.has_role(Role.DUG_MEMBER):
         actor.require(Permission.BALLOT_MANAGE)
     ballot = get(session, ballot_id, lock=True)
+    if actor is not None and not actor.has(Permission.BALLOT_MANAGE):  # a stand-in (R-DUG-3)
+        _require_manage(session, actor, MatterKind(ballot.matter_type), ballot.matter_id)
     st = status_of(ballot, now)
     if st is Status.CLOSED:
         raise Conflict(f"ballot #{ballot.id} is already closed")
@@ -415,9 +448,10 @@ def verify_code(session: Session, ballot: Ballot, code: str) -> list[dict[str, A
 
 def execute_option(session: Session, actor: Principal, ballot_id: int, note: str, now: datetime) -> Ballot:
     """Record that the DUG executes the option: refused without a passed ballot (R-ESC-1)."""
-    actor.require(Permission.BALLOT_MANAGE)
+    if not actor.has_role(Role.DUG_MEMBER):
+        actor.require(Permission.BALLOT_MANAGE)
     ballot = get(session, ballot_id)
-    _not_recused(session, actor, MatterKind(ballot.matter_type), ballot.matter_id)
+    _require_manage(session, actor, MatterKind(ballot.matter_type), ballot.matter_id)
     held = [(status_of(b, now), bool(b.passed)) for b in
             repository.ballots_on(session, ballot.matter_type, ballot.matter_id, ballot.option)]
     try:

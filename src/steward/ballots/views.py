@@ -10,7 +10,7 @@ from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from steward.accounts.principal import Principal
-from steward.authz import Permission
+from steward.authz import Permission, Role
 from steward.ballots import domain, repository, service
 from steward.db import utcnow
 from steward.errors import Invalid, StewardError
@@ -40,7 +40,8 @@ def index(request: Request, db: DbSession, principal: CurrentPrincipal) -> Respo
 
 
 def _new(request: Request, principal: Principal, status: int = 200, **extra: Any) -> Response:
-    principal.require(Permission.BALLOT_MANAGE)
+    if not principal.has_role(Role.DUG_MEMBER):  # a member may stand in for a recused chair
+        principal.require(Permission.BALLOT_MANAGE)
     return render(request, "ballots/new.html", {"options": list(domain.Option), "form": {}, **extra},
                   status_code=status)
 
@@ -57,7 +58,8 @@ def create(
     option: Annotated[str, Form()] = "", description: Annotated[str, Form()] = "",
     title: Annotated[str, Form()] = "", closes_at: Annotated[str, Form()] = "",
 ) -> Response:
-    principal.require(Permission.BALLOT_MANAGE)
+    if not principal.has_role(Role.DUG_MEMBER):
+        principal.require(Permission.BALLOT_MANAGE)
     form = {"matter_type": matter_type, "matter_id": matter_id, "option": option,
             "description": description, "title": title, "closes_at": closes_at}
     try:
@@ -82,7 +84,7 @@ def _page(request: Request, db: DbSession, principal: Principal, ballot_id: int,
         "option_label": domain.Option(ballot.option).label,
         "rules": service.rules_of(ballot).describe(), "matter": service.matter_of(db, ballot),
         "voter": service.voter_view(db, principal, ballot),
-        "can_manage": principal.has(Permission.BALLOT_MANAGE),
+        "can_manage": service.may_manage(db, principal, ballot),
         "result": service.public_result(ballot) if ballot.closed else None, **extra,
     }, status_code=status)
 
@@ -122,7 +124,6 @@ def verify(ballot_id: int, request: Request, db: DbSession, principal: CurrentPr
 
 @router.post("/ballots/{ballot_id:int}/close")
 def close(ballot_id: int, request: Request, db: DbSession, principal: CurrentPrincipal) -> Response:
-    principal.require(Permission.BALLOT_MANAGE)
     try:
         service.close_ballot(db, principal, ballot_id, utcnow())
     except StewardError as err:
@@ -134,7 +135,6 @@ def close(ballot_id: int, request: Request, db: DbSession, principal: CurrentPri
 @router.post("/ballots/{ballot_id:int}/execute")
 def execute(ballot_id: int, request: Request, db: DbSession, principal: CurrentPrincipal,
             note: Annotated[str, Form()] = "") -> Response:
-    principal.require(Permission.BALLOT_MANAGE)
     try:
         service.execute_option(db, principal, ballot_id, note, utcnow())
     except StewardError as err:

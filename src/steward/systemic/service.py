@@ -106,18 +106,11 @@ def recused(principal: Principal, review_parties: frozenset[int]) -> bool:
     return principal.organisation_id in review_parties and principal.has_role(*DUG_ROLES)
 
 
-def chairs_recused(session: Session, review_parties: frozenset[int]) -> bool:
-    """Whether every DUG chair is recused from a review with these parties: a DUG member who is
-    not then stands in for the chair, as in disputes."""
-    chairs = accounts_repository.users_with_role(session, Role.DUG_CHAIR.value)
-    return bool(chairs) and all(c.organisation_id in review_parties for c in chairs)
-
-
 def _require_manage(session: Session, actor: Principal, review_parties: frozenset[int]) -> None:
     """The DUG's step on a review with these parties: the chair's, or a stand-in's."""
     if recused(actor, review_parties):
         raise Forbidden("You are recused from this review: your organisation is a party to it (R-DUG-3).")
-    if not (actor.has_role(Role.DUG_MEMBER) and chairs_recused(session, review_parties)):
+    if not (actor.has_role(Role.DUG_MEMBER) and accounts.chairs_recused(session, review_parties)):
         actor.require(Permission.SYSTEMIC_MANAGE)
 
 
@@ -342,7 +335,7 @@ def engaged(row: Review, role: str) -> set[int]:
 def available_actions(session: Session, principal: Principal, row: Review) -> list[Action]:
     """The actions this person may take now (for pages and the API)."""
     review_parties = parties(session, row.operator_org_id)
-    stand_in = chairs_recused(session, review_parties)
+    stand_in = accounts.chairs_recused(session, review_parties)
     seen: list[Action] = []
     for t in domain.actions_from(Stage(row.stage)):
         if t.action in seen:
@@ -398,7 +391,7 @@ def act(session: Session, actor: Principal, review_id: int, action: str, inp: Ac
     except SystemicError as err:
         raise Conflict(err.message) from None
     review_parties = parties(session, row.operator_org_id)
-    _check_actor(actor, row, act_, review_parties=review_parties, stand_in=chairs_recused(session, review_parties))
+    _check_actor(actor, row, act_, review_parties=review_parties, stand_in=accounts.chairs_recused(session, review_parties))
     data: dict[str, Any] = {}
     changes: dict[str, Any] = {}
     try:

@@ -10,6 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 from steward.accounts import repository as accounts_repository
 from steward.accounts.principal import Principal
 from steward.authz import Permission, Role
+from steward.ballots import service as ballots_service
+from steward.ballots.domain import MatterKind
 from steward.db import utcnow
 from steward.errors import Invalid, StewardError
 from steward.registry import repository as registry_repository
@@ -139,7 +141,7 @@ def _review(request: Request, db: DbSession, principal: Principal, review_id: in
         "eligible": service.escalation_eligible(row),
         "binds": domain.bound_parties(row.operator_org_id is not None),
         "organisations": registry_repository.organisations(db) if Action.APPOINT_EXPERT in actions else [],
-        "can_open_ballot": principal.has(Permission.BALLOT_MANAGE),
+        "can_open_ballot": ballots_service.may_manage(db, principal, (MatterKind.URGENT_REVIEW, row.id)),
         "operator": registry_repository.organisation_by_id(db, row.operator_org_id) if row.operator_org_id else None,
         **extra,
     }, status_code=status)

@@ -252,3 +252,40 @@ def test_a_chair_whose_organisation_is_a_party_does_not_open_the_ballot_R_DUG_3(
     with pytest.raises(Forbidden, match="recused"):  # nor executes the option the customers consented to
         service.execute_option(session, recused_chair.principal(session), ballot.id, "", CLOSES)
     assert ballot.executed_at is None
+
+
+def test_a_member_stands_in_when_every_chair_is_recused_R_DUG_3(session, world, make) -> None:  # type: ignore[no-untyped-def]
+    """Opening the ballot and executing the option are the chair's; when every chair's
+    organisation is a party to the matter, a DUG member who is not stands in (as on the matter
+    itself), so that the chair's recusal cannot block the naming customers' consent."""
+    from steward.accounts.models import User
+
+    cc, g = world["orgs"][:2]
+    member = make.user("dug_member", org=g)
+    recused_member = make.user("dug_member", org=cc)
+    world["review"].operator_org_id = cc.id
+    session.flush()
+
+    def open_as(user):  # type: ignore[no-untyped-def]
+        return service.open_ballot(session, user.principal(session), matter_type="urgent_review",
+                                   matter_id=world["review"].id, option="golden_bylaw", closes_at=CLOSES, now=NOW)
+
+    with pytest.raises(Forbidden, match="DUG chair"):  # the chair is not recused: no stand-in
+        open_as(member)
+    session.get(User, world["chair"].id).organisation_id = cc.id  # now every chair is
+    session.flush()
+    review = (service.MatterKind.URGENT_REVIEW, world["review"].id)
+    assert service.may_manage(session, member.principal(session), review)
+    assert not service.may_manage(session, recused_member.principal(session), review)
+    assert not service.may_manage(session, world["chair"].principal(session), review)
+    with pytest.raises(Forbidden, match="recused"):
+        open_as(recused_member)
+    ballot = open_as(member)
+    assert ballot.opened_by_id == member.id
+    for k in ("cc", "g"):
+        _vote(session, world, k, "yes", ballot_id=ballot.id)
+    service.close_ballot(session, member.principal(session), ballot.id, CLOSES)
+    with pytest.raises(Forbidden, match="recused"):
+        service.execute_option(session, recused_member.principal(session), ballot.id, "", CLOSES)
+    executed = service.execute_option(session, member.principal(session), ballot.id, "Golden bylaw invoked.", CLOSES)
+    assert executed.executed_by_id == member.id
