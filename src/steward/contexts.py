@@ -86,3 +86,11 @@ def load_models() -> None:
     import steward.worker  # noqa: F401
 
     modules("models")
+
+
+# Checks ``steward archive verify`` runs besides the log's own: each ``"module:function"`` takes
+# ``(session, events)`` (every audit event by id) and returns the problems it names, for records
+# a context keeps in its own tables and commits to through its audit events (R-DSP-9).
+ARCHIVE_CHECKS: list[str] = [
+    "steward.disputes.archiving:verify_archived",
+]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +68,7 @@ from steward.archive.tiles import (
 )
 from steward.authz import Permission
 from steward.config import get_settings
+from steward.contexts import ARCHIVE_CHECKS
 from steward.db import utcnow
 from steward.errors import Conflict, Invalid, NotFound
 from steward.events import AuditEvent, Publication
@@ -529,6 +531,10 @@ def verify_log(session: Session, verifier: NoteVerifier | None) -> VerifyReport:
     for publication_id in sorted(publications):
         if ("publication", publication_id) not in logged:
             problems.append(f"publication {publication_id} inserted: it is not in the log")
+    # records the contexts keep in their own tables, against the events that committed to them
+    for target in ARCHIVE_CHECKS:
+        module, name = target.split(":")
+        problems.extend(getattr(importlib.import_module(module), name)(session, events))
 
     # 2. The stored tree against the leaves it holds, and the head against the tree.
     rebuilt_size, rebuilt = append_to_tiles(0, {}, stored_leaves)

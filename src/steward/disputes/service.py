@@ -20,7 +20,7 @@ from steward.accounts.principal import Principal
 from steward.authz import Permission, Role
 from steward.config import Settings, get_settings
 from steward.db import utcnow
-from steward.disputes import domain, repository
+from steward.disputes import archiving, domain, repository
 from steward.disputes.domain import (
     Action,
     ActionInput,
@@ -417,6 +417,7 @@ def open_case(
     to = recipients(db, row)  # who is told is known without the number: read before it is taken
     row.reference = repository.next_reference(db, moment.year)
     db.flush()
+    _archive_if_closed(db, principal, row)  # refused at once (R-DSP-1): archived, numbered
     _notify(db, principal, row, outcome, Stage.START, to)
     return row
 
@@ -491,8 +492,16 @@ def act(
         repository.now_holds(row, values, expected + 1)
     body = _complaint_text(outcome.case.complaint) if inp.complaint else req.text.strip()
     _record(db, principal, row, outcome, before.stage, body, req.uploads, moment, decision)
+    _archive_if_closed(db, principal, row)
     _notify(db, principal, row, outcome, before.stage)
     return row
+
+
+def _archive_if_closed(db: Session, principal: Principal, row: DisputeCase) -> None:
+    """A case that closed is archived: its final record goes into the log, sealed (R-DSP-9)."""
+    if Stage(row.stage).closed:
+        record_event(db, archiving.ARCHIVED_TAG, actor=principal, subject_type="dispute",
+                     subject_id=row.id, data={"record": archiving.archived_record(row)})
 
 
 # The DUG actions that, per the seed, the DUG as a body decides (steward.governance motions).
@@ -558,6 +567,7 @@ def _record(
 ) -> None:
     """Document, timeline, audit event and publication for one action."""
     doc_id = None
+    data: dict[str, Any] = {}
     if outcome.document is not None and (body or uploads):
         doc = DisputeDocument(
             case_id=row.id, kind=outcome.document.value, body=body,
@@ -566,8 +576,8 @@ def _record(
         db.add(doc)
         db.flush()
         doc_id = doc.id
-        for upload in uploads:
-            _attach(db, doc, upload)
+        attached = [_attach(db, doc, upload) for upload in uploads]
+        data["document"] = archiving.document_digest(doc, attached)  # sealed: R-DSP-9
     elif uploads:
         raise Invalid("this action carries no document to attach files to", field=uploads[0].field)
     action = outcome.transition.action
@@ -590,7 +600,7 @@ def _record(
     ))
     record_event(
         db, outcome.event, actor=principal, subject_type="dispute", subject_id=row.id,
-        data={"action": action.value, "from": from_stage.value, "to": to_stage.value},
+        data={"action": action.value, "from": from_stage.value, "to": to_stage.value, **data},
     )
     if action in (Action.FIND_NO_BREACH, Action.FIND_BREACH_REMEDIABLE,
                   Action.FIND_BREACH_NOT_REMEDIABLE, Action.CONFIRM_REMEDY,
