@@ -242,6 +242,7 @@ def iter_entries(session: Session, batch: int = 5000) -> Iterator[Any]:
         ArchiveEntry.leaf,
         ArchiveEntry.salt,
         ArchiveEntry.sealed_content,
+        ArchiveEntry.recorded_at,
     )
     last = -1
     while True:

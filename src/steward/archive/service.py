@@ -45,6 +45,7 @@ from steward.archive.domain import (
     new_salt,
     parse_leaf_document,
     reveal_matches,
+    utc_iso,
 )
 from steward.archive.keys import load_signer
 from steward.archive.merkle import (
@@ -617,6 +618,7 @@ def _check_source(
             return
         content = event_content(event)
         label = f"audit event {entry.source_id}"
+        moment = event.occurred_at
     else:
         publication = publications.get(entry.source_id)
         if publication is None:
@@ -624,6 +626,12 @@ def _check_source(
             return
         content = publication_content(publication)
         label = f"publication {entry.source_id}"
+        moment = publication.published_at
+    # the moment is part of the record: "existed unaltered at a date" (a backdated finding is named)
+    if utc_iso(moment) != utc_iso(record.recorded_at):
+        problems.append(f"{label} re-dated: its time differs from what entry #{entry.seq} logged")
+    if utc_iso(entry.recorded_at) != utc_iso(record.recorded_at):
+        problems.append(f"entry #{entry.seq} re-dated: its recorded time differs from its leaf")
     if entry.sealed:
         logged = json.loads(entry.sealed_content) if entry.sealed_content is not None else None
     else:

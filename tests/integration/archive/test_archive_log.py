@@ -164,6 +164,25 @@ def test_tamper_change_an_audit_event_row_is_named(logged: Session) -> None:
     ]
 
 
+def test_tamper_redating_a_record_is_named(logged: Session) -> None:
+    """"Existed unaltered at a date": the time is part of the record, so a backdated event or
+    publication (the portal shows a publication's date) is named, as is a re-dated entry row."""
+    event_id = logged.execute(text("SELECT source_id FROM archive_entry WHERE seq = 2")).scalar_one()
+    pub_id = logged.execute(text("SELECT source_id FROM archive_entry WHERE seq = 3")).scalar_one()
+    logged.execute(text("UPDATE audit_event SET occurred_at = :t WHERE id = :i"),
+                   {"t": datetime(2001, 1, 1, tzinfo=UTC), "i": event_id})
+    logged.execute(text("UPDATE publication SET published_at = :t WHERE id = :i"),
+                   {"t": datetime(2001, 1, 1, tzinfo=UTC), "i": pub_id})
+    logged.execute(text("UPDATE archive_entry SET recorded_at = :t WHERE seq = 5"),
+                   {"t": datetime(2001, 1, 1, tzinfo=UTC)})
+    logged.commit()
+    assert sorted(_verify(logged)) == sorted([
+        f"audit event {event_id} re-dated: its time differs from what entry #2 logged",
+        f"publication {pub_id} re-dated: its time differs from what entry #3 logged",
+        "entry #5 re-dated: its recorded time differs from its leaf",
+    ])
+
+
 def test_tamper_change_sealed_content_is_named(logged: Session) -> None:
     _exec(logged, "UPDATE archive_entry SET sealed_content = '{}' WHERE seq = 1")
     problems = _verify(logged)
