@@ -208,7 +208,10 @@ def download(case_id: int, attachment_id: int, db: DbSession, principal: Current
 @router.get("/disputes/findings")
 def findings(request: Request, db: DbSession, principal: CurrentPrincipal) -> Response:
     """Every IAP finding, public (R-DSP-6): parties and finding, never the confidential file."""
-    return render(request, "disputes/findings.html", {"findings": service.published_findings(db)})
+    from steward.systemic import service as systemic
+
+    return render(request, "disputes/findings.html", {
+        "findings": service.published_findings(db), "review_findings": systemic.published_findings(db)})
 
 
 def _split(text: str) -> list[str]:

@@ -179,3 +179,8 @@ def audit_findings(session: Session) -> list[tuple[int, int, str, datetime, str]
         .where(Audit.submitted_at.is_not(None))
     )
     return [(f, a, t, at, sev) for f, a, t, at, sev in rows if at is not None]
+
+
+def reviews_with_finding(session: Session) -> list[Review]:
+    """Reviews the IAP decided, newest first: their findings are public (R-SYS-2, as R-DSP-6)."""
+    return list(session.scalars(select(Review).where(Review.iap_finding.is_not(None)).order_by(Review.id.desc())))

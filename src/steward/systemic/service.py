@@ -481,18 +481,56 @@ def act(session: Session, actor: Principal, review_id: int, action: str, inp: Ac
             changes.update(outcome=outcome.value if outcome else None, closed_at=now)
         if not repository.compare_and_set(session, row, expected_version, stage=stage.value, **changes):
             raise Conflict("the urgent review was changed by someone else; reload")
-    public = act_ is Action.IAP_DECISION
+    public = act_ in (Action.IAP_DECISION, Action.CONFIRM_REMEDY, Action.REMEDY_LAPSED)  # published
     record_event(session, f"urgent-review:{act_.value.replace('_', '-')}", actor=actor, subject_type=SUBJECT,
                  subject_id=row.id, data={**data, "stage": stage.value,
                                           **({"outcome": outcome.value} if outcome else {})}, public=public)
-    if act_ is Action.IAP_DECISION:
-        record_publication(session, "iap-finding", f"IAP finding on urgent review #{row.id}: {row.title}",
-                           f"/systemic/reviews/{row.id}",
-                           {"review": row.id, "finding": row.iap_finding, "decision": row.iap_decision,
-                            "binds": data["binds"], "remedy_due": row.remedy_due.isoformat() if row.remedy_due else None},
-                           actor=actor, summary=f"Finding: {row.iap_finding}")
+    if act_ in (Action.IAP_DECISION, Action.CONFIRM_REMEDY, Action.REMEDY_LAPSED):
+        published = public_finding(session, row)
+        what = "IAP finding" if act_ is Action.IAP_DECISION else "Outcome of the IAP finding"
+        record_publication(session, "iap_finding", f"{what} on urgent review #{row.id}: {row.title}",
+                           f"/disputes/findings#review-{row.id}", published, actor=actor,
+                           summary=f"Finding: {published['finding_label']}"
+                           + (f"; {published['outcome_label']}" if published["outcome_label"] else ""))
     _notify_stage(session, row, act_)
     return row
+
+
+FINDING_LABELS = {
+    IapFinding.NO_BREACH.value: "No breach",
+    IapFinding.REMEDIABLE.value: "Breach capable of remedy",
+    IapFinding.NOT_REMEDIABLE.value: "Breach not capable of remedy",
+}
+_OUTCOME_LABELS = {
+    Outcome.REMEDIED.value: "Breach remedied",
+    Outcome.REMEDY_LAPSED.value: "Breach not remedied in time",
+}
+
+
+def public_finding(session: Session, row: Review) -> dict[str, Any]:
+    """The published facts of an urgent review's IAP finding (all IAP findings are published, as
+    R-DSP-6 says of disputes): the review, whom it binds (R-SYS-2), the finding and the decision,
+    the remedy's deadline and outcome. Never the review's confidential file."""
+    operator = (registry_repository.organisation_by_id(session, row.operator_org_id)
+                if row.operator_org_id is not None else None)
+    return {
+        "review": row.id,
+        "title": row.title,
+        "operator": operator.name if operator is not None else None,
+        "binds": domain.bound_parties(row.operator_org_id is not None),
+        "finding": row.iap_finding,
+        "finding_label": FINDING_LABELS.get(row.iap_finding or "", ""),
+        "decision": row.iap_decision,
+        "remedy_due": row.remedy_due.isoformat() if row.remedy_due else None,
+        "outcome": row.outcome,
+        "outcome_label": _OUTCOME_LABELS.get(row.outcome or "", ""),
+        "eligible_for_further_escalation": escalation_eligible(row),
+    }
+
+
+def published_findings(session: Session) -> list[dict[str, Any]]:
+    """Every urgent review's IAP finding, newest review first (public)."""
+    return [public_finding(session, r) for r in repository.reviews_with_finding(session)]
 
 
 def _appoint_expert(session: Session, row: Review, inp: ActInput, now: datetime) -> dict[str, Any]:

@@ -203,8 +203,12 @@ def test_the_whole_urgent_review_path_R_SYS_2(session, make) -> None:  # type: i
     act(panelist, "iap_decision", finding="not_remediable", text="The breach cannot be remedied by the IFM.")
     assert (review.stage, review.outcome) == ("closed", "iap_not_remediable")
     assert service.escalation_eligible(review)
-    pub = session.scalar(select(Publication).where(Publication.kind == "iap-finding"))
-    assert pub.content["binds"] == ["DUG", "IFM"]
+    pub = session.scalar(select(Publication).where(Publication.kind == "iap_finding"))  # as disputes' (R-DSP-6)
+    assert pub.content["binds"] == ["DUG", "IFM"] and pub.content["finding"] == "not_remediable"
+    assert pub.url == f"/disputes/findings#review-{review.id}"  # a public page: the review itself is not
+    [listed] = [f for f in service.published_findings(session) if f["review"] == review.id]
+    assert listed["finding_label"] == "Breach not capable of remedy" and listed["eligible_for_further_escalation"]
+    assert listed["decision"] == "The breach cannot be remedied by the IFM."
     tags = [e.tag for e in repository.timeline(session, review.id)]
     assert tags[0] == "urgent-review:opened" and tags[-1] == "urgent-review:iap-decision"
     public = session.scalars(select(AuditEvent.tag).where(AuditEvent.public, AuditEvent.subject_type == "urgent_review"))
