@@ -430,6 +430,11 @@ def check_reveal(session: Session, seq: int, salt_b64: str, content: JsonValue) 
     return reveal_matches(record.commitment, salt, content)
 
 
+def event_seqs(session: Session, event_ids: Sequence[int]) -> dict[int, int]:
+    """Log positions of audit events (for a context that opens its own sealed entries)."""
+    return repository.seqs_for_sources(session, "event", event_ids)
+
+
 def publication_seqs(session: Session, publication_ids: Sequence[int]) -> dict[int, int]:
     """Log positions of publications (for proof links on the portal)."""
     return repository.seqs_for_sources(session, "publication", publication_ids)

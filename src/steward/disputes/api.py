@@ -26,6 +26,7 @@ from steward.disputes.schemas import (
     DocumentOut,
     FindingOut,
     RemedialActionOut,
+    SealedEntryOut,
     TimelineOut,
 )
 from steward.errors import Invalid, SavedButUnanswered, Unauthenticated
@@ -146,6 +147,14 @@ def findings(db: DbSession) -> list[FindingOut]:
 @router.get("/{case_id}", response_model=CaseOut)
 def get_case(case_id: CaseId, db: DbSession, principal: CurrentPrincipal) -> CaseOut:
     return case_out(db, principal, service.get_case(db, principal, case_id))
+
+
+@router.get("/{case_id}/archive", response_model=list[SealedEntryOut])
+def archive_entries(case_id: CaseId, db: DbSession, principal: CurrentPrincipal) -> list[SealedEntryOut]:
+    """For the parties: the case's sealed archive entries, opened (salt and content), to prove
+    to anyone that a record existed unaltered at its date (R-DSP-9; check one with
+    ``POST /api/v1/archive/entries/{seq}/reveal``)."""
+    return [SealedEntryOut(**e) for e in service.archive_reveals(db, principal, case_id)]
 
 
 @router.post("/{case_id}/actions/{action}", response_model=CaseOut)

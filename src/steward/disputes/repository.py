@@ -57,6 +57,7 @@ from steward.disputes.models import (
     DisputeRemedialAction,
     DisputeTimelineEntry,
 )
+from steward.events import AuditEvent
 from steward.registry.models import Organisation
 
 T = TypeVar("T")
@@ -526,3 +527,13 @@ def open_cases_with_deadlines(session: Session) -> list[DisputeCase]:
             )
         )
     )
+
+
+def sealed_events(session: Session, case_id: int) -> list[AuditEvent]:
+    """A case's audit events that the archive logged sealed (every one not public), in order."""
+    return list(session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.subject_type == "dispute", AuditEvent.subject_id == str(case_id),
+               AuditEvent.public.is_(False))
+        .order_by(AuditEvent.id)
+    ))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
@@ -157,3 +157,13 @@ class FindingOut(BaseModel):
     remedied_at: str | None
     eligible_for_further_escalation: bool
 
+
+
+class SealedEntryOut(BaseModel):
+    """A sealed archive entry of the case, opened for a party (R-DSP-9)."""
+
+    seq: int = Field(description="The entry's position in the archive log")
+    event: int = Field(description="The audit event it logged")
+    tag: str
+    salt: str = Field(description="base64 of the 32-byte salt")
+    content: dict[str, Any] = Field(description="The canonical content the commitment is over")

@@ -617,6 +617,27 @@ def _notify(db: Session, principal: Principal, row: DisputeCase, outcome: domain
         _notify_stage(db, principal, row, outcome, from_stage, recipients(db, row) if to is None else to)
 
 
+def archive_reveals(db: Session, principal: Principal, case_id: int) -> list[dict[str, Any]]:
+    """The case's sealed entries in the archive log, opened: position, salt and content (R-DSP-9).
+    For its parties only (the complainant's staff, the IFM's): with them a party proves to anyone
+    that a record existed, unaltered, at its date, which the log alone shows without content
+    (``POST /api/v1/archive/entries/N/reveal`` checks one). Whether to show it is theirs to decide
+    (R-DSP-7); others who see the case get 403, strangers 404."""
+    from steward.archive import service as archive
+
+    row = get_case(db, principal, case_id)
+    if not domain.relations(viewer_of(principal), parties(db, row)) & {CaseRole.COMPLAINANT, CaseRole.IFM}:
+        raise Forbidden("Only the parties to a dispute (its complainant and the IFM) open its archive entries.")
+    events = repository.sealed_events(db, row.id)
+    positions = archive.event_seqs(db, [e.id for e in events])
+    out = []
+    for event in events:
+        seq = positions.get(event.id)
+        if seq is not None:
+            out.append({"event": event.id, "tag": event.tag, **archive.reveal(db, seq)})
+    return out
+
+
 def _label(principal: Principal) -> str:
     return principal.user.name if principal.user else "system"
 

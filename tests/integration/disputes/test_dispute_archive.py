@@ -64,3 +64,30 @@ def test_an_archived_dispute_altered_or_deleted_in_the_database_is_named_R_DSP_9
     problems = _verify()
     assert any("(complaint, case #%d) deleted" % refused_id in p for p in problems), problems
     assert any(p.startswith(f"dispute {refused_ref} (#{refused_id}) deleted") for p in problems), problems
+
+
+def test_a_party_opens_its_cases_sealed_entries_to_prove_them_R_DSP_9(world: World) -> None:
+    """Issue 5: "a party can later reveal salt and content to prove it" — the complainant's staff
+    and the IFM's get the case's sealed entries opened; the log accepts each reveal. Others who
+    see the case get 403, strangers 404."""
+    import pytest
+
+    from steward.errors import Forbidden, NotFound
+
+    w = world
+    with session_scope() as s:
+        cid = service.open_case(s, w.p(s, "operator"), FORM, now=T0).id
+    act(w, "member", cid, "request_response", T0)
+    with session_scope() as s:
+        opened = service.archive_reveals(s, w.p(s, "operator"), cid)
+        assert [e["tag"] for e in opened] == ["dispute:lodged", "dispute:response_requested"]
+        assert opened[0]["content"]["data"]["document"]["kind"] == "complaint"
+        for e in opened:
+            assert archive.check_reveal(s, e["seq"], e["salt"], e["content"])
+        assert not archive.check_reveal(s, opened[0]["seq"], opened[0]["salt"], opened[1]["content"])
+        assert [e["seq"] for e in service.archive_reveals(s, w.p(s, "ifm"), cid)] == [e["seq"] for e in opened]
+        with pytest.raises(Forbidden):
+            service.archive_reveals(s, w.p(s, "member"), cid)
+        for stranger in ("other_operator", "sysadmin", "recused"):
+            with pytest.raises(NotFound):
+                service.archive_reveals(s, w.p(s, stranger), cid)
