@@ -604,8 +604,8 @@ def _record(
     )
     if action in (Action.FIND_NO_BREACH, Action.FIND_BREACH_REMEDIABLE,
                   Action.FIND_BREACH_NOT_REMEDIABLE, Action.CONFIRM_REMEDY,
-                  Action.DECLARE_NOT_REMEDIED):
-        _publish_finding(db, principal, row, to_stage)
+                  Action.DECLARE_NOT_REMEDIED) or (action is Action.WITHDRAW and row.finding_at is not None):
+        _publish_finding(db, principal, row, to_stage)  # a finding's every outcome is public
     db.flush()
 
 
