@@ -33,8 +33,8 @@ def init() -> None:
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    port: Annotated[int, typer.Option(help="TCP port", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes", min=1, max=64)] = 1,
     reload: Annotated[bool, typer.Option(help="Reload on code change (development)")] = False,
     forwarded_allow_ips: Annotated[
         str, typer.Option(help="Reverse proxies trusted for X-Forwarded-* (comma-separated)")
@@ -106,4 +106,28 @@ for _name, cli_module in modules("cli"):
 
 
 def main() -> None:
-    app()
+    """Run the CLI; a broken setting or a database not set up is told in one line, never as a
+    traceback (the commands' own errors go through ``cli_support.fail_on_error``)."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
+    from steward.cli_support import err
+
+    try:
+        app()
+    except ValidationError as exc:  # the settings, read from STEWARD_* variables
+        problems = "; ".join(
+            f"STEWARD_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors())
+        err.print(f"[red]Error:[/red] invalid setting — {problems}", highlight=False)
+        raise SystemExit(1) from None
+    except ArgumentError as exc:
+        err.print(f"[red]Error:[/red] the database URL cannot be used: {exc}", highlight=False)
+        raise SystemExit(1) from None
+    except DBAPIError as exc:
+        text = str(exc.orig).lower()
+        if "no such table" in text or ("relation" in text and "does not exist" in text):
+            err.print("[red]Error:[/red] the database is not set up: run `steward init` first.", highlight=False)
+        else:
+            err.print(f"[red]Error:[/red] the database answered: {str(exc.orig).strip().splitlines()[0]}",
+                      highlight=False)
+        raise SystemExit(1) from None

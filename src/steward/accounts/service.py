@@ -114,6 +114,8 @@ def set_active(session: Session, actor: Principal | None, email: str, active: bo
     if actor is not None:
         actor.require(Permission.ACCOUNTS_MANAGE)
     user = _get(session, email)
+    if user.active == active:  # nothing to do, nothing to record
+        return user
     user.active = active
     if not active:
         repository.delete_sessions_of(session, user.id)
@@ -210,7 +212,14 @@ def create_token(session: Session, actor: Principal, name: str, *, for_email: st
     owner_id = actor.user.id
     if for_email is not None:
         actor.require(Permission.ACCOUNTS_MANAGE)
-        owner_id = _get(session, for_email).id
+        owner = _get(session, for_email)
+        if not owner.active:  # it would come alive with the account, unasked
+            raise Invalid(f"{owner.email} is disabled: enable the account first", field="email")
+        owner_id = owner.id
+    else:
+        own = session.get(User, owner_id)
+        if own is not None and not own.active:  # the CLI acts for any account, disabled too
+            raise Invalid(f"{own.email} is disabled: enable the account first", field="email")
     name = name.strip()
     if not name or len(name) > 100:
         raise Invalid("must be 1 to 100 characters", field="name")

@@ -22,13 +22,14 @@ app = typer.Typer(help="The DUG: roster, charter and decisions.", no_args_is_hel
 console = Console()
 
 
-def _day(value: str | None) -> date:
+def _day(value: str | None, option: str = "on") -> date:
+    """A date typed as ``--<option>`` (today when not given); an error names the option."""
     if not value:
         return service.today_utc()
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise Invalid("Use YYYY-MM-DD.", field="on") from None
+        raise Invalid(f"Use YYYY-MM-DD (got {value!r}).", field=option.replace("_", "-")) from None
 
 
 def acting_as(db: object, email: str) -> Principal:
@@ -110,7 +111,7 @@ def adopt_charter(
             db,
             actor,
             CharterText(role, chair_appointment, communication_lines),
-            _day(effective_from),
+            _day(effective_from, "effective_from"),
             note,
         )
         version = c.version
@@ -122,7 +123,7 @@ def motions(
     state: Annotated[str | None, typer.Option(help="open, passed, failed, withdrawn")] = None,
 ) -> None:
     """Public DUG motions and the rule that decided each."""
-    with session_scope() as db:
+    with fail_on_error(), session_scope() as db:
         table = Table("#", "title", "kind", "state", "rule")
         for m in service.list_motions(db, Principal.anonymous(), state):
             table.add_row(str(m.id), m.title, m.kind, m.state, m.result_rule)
@@ -155,8 +156,8 @@ def seat(
             seat=seat_kind,
             community=community,
             technical_experience=experience,
-            term_start=_day(term_start),
-            term_end=_day(term_end) if term_end else None,
+            term_start=_day(term_start, "term_start"),
+            term_end=_day(term_end, "term_end") if term_end else None,
             is_chair=chair,
         )
         issues = [i.message for i in service.roster_status(db, service.today_utc()).issues]

@@ -235,6 +235,8 @@ def add_member(
     user = session.get(User, user_id)
     if user is None:
         raise Invalid("No such user.", field="user_id")
+    if not user.active:
+        raise Invalid(f"{user.email} is disabled: enable the account before seating it.", field="user_id")
     try:
         seat_kind = SeatKind(seat)
     except ValueError:
@@ -532,6 +534,9 @@ def readable_motion(
 def list_motions(
     session: Session, principal: Principal, state: str | None = None, today: date | None = None
 ) -> list[DugMotion]:
+    if state is not None and state not in {s.value for s in MotionState}:
+        known = ", ".join(s.value for s in MotionState)
+        raise Invalid(f"Unknown state {state!r} (known: {known}).", field="state")
     member = serving_member(session, principal, today or today_utc())
     stmt = repo.motions(repo.readable_motions(member, principal.organisation_id), state)
     return list(session.scalars(stmt))

@@ -19,6 +19,7 @@ from steward.registry.schemas import (
     TldOut,
     TldPage,
 )
+from steward.textfile import decode_utf8
 from steward.web import DbSession, Router, require
 
 router = Router(prefix="/api/v1/registry", tags=["registry"])
@@ -90,9 +91,6 @@ def import_file(file: UploadFile, db: DbSession, principal: Principal = require(
     raw = file.file.read(20 * 1024 * 1024 + 1)
     if len(raw) > 20 * 1024 * 1024:
         raise Invalid("the file is larger than 20 MiB", field="file")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise Invalid(f"the file is not UTF-8 (byte {exc.start})", field="file") from None
+    text = decode_utf8(raw, "the file")
     report = service.import_root_zone(db, principal, text)
     return {"summary": report.summary(), **report.as_dict()}

@@ -12,8 +12,8 @@ from rich.table import Table
 
 from steward.cli_support import fail_on_error, progress_bar
 from steward.db import session_scope
-from steward.errors import Invalid
 from steward.registry import service
+from steward.textfile import read_utf8
 
 NAME = "registry"
 app = typer.Typer(help="The registry of operators and TLDs.", no_args_is_help=True)
@@ -24,10 +24,7 @@ console = Console()
 def import_(file: Annotated[Path, typer.Argument(help="Root Zone Database CSV (Domain,Type,TLD Manager)")]) -> None:
     """Import the IANA Root Zone Database CSV; a malformed file is refused and changes nothing."""
     with fail_on_error():
-        try:
-            text = file.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise Invalid(f"cannot read {file}: {exc}") from None
+        text = read_utf8(file)
         with progress_bar() as bar, session_scope() as db:
             task = bar.add_task("Importing TLDs", total=None)
             report = service.import_root_zone(db, None, text, progress=lambda done, total: bar.update(task, completed=done, total=total))

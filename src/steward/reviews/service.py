@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from steward.accounts.domain import check_email
 from steward.accounts.models import User
 from steward.accounts.principal import Principal
 from steward.audits import repository as audits_repo
@@ -231,6 +232,8 @@ def appoint(
         if org is None:
             raise Invalid("No such organisation.", field="organisation_id")
     clean_email = (email or "").strip().lower() or None
+    if clean_email and (problem := check_email(clean_email)):
+        raise Invalid(f"{email!r} {problem}.", field="email")
     key = clean_email or " ".join(name.lower().split())
     new = Appointee(key, name.strip(), c, org.kind if org is not None else None)
     try:

@@ -128,6 +128,17 @@ def test_composition_valid_and_invalid_rosters_R_IPRT_1(session: Session) -> Non
         )
 
 
+def test_an_appointee_email_that_is_not_an_address_is_refused(session: Session) -> None:
+    actor = manager(session)
+    b = bodies(session)
+    review = reviews.convene(session, actor, today=CONVENED)
+    with pytest.raises(Invalid, match="not a valid email") as err:
+        reviews.appoint(session, actor, review.id, name="Joe", constituency="registry_customer",
+                        organisation_id=b["ops"][0].id, email="not-an-email", today=CONVENED)
+    assert err.value.field == "email"
+    assert reviews.composition_of(review).total == 0
+
+
 def test_wrong_organisation_kind_and_duplicate_person_are_refused(session: Session) -> None:
     actor = manager(session)
     b = bodies(session)
