@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select, text
 
 from steward.archive import service as archive
@@ -13,13 +14,12 @@ from steward.db import session_scope
 from steward.disputes import service
 from steward.disputes.models import DisputeCase
 from steward.events import AuditEvent
-from tests.integration.disputes.test_disputes_service import (  # noqa: F401  (world: a fixture)
-    FORM,
-    T0,
-    World,
-    act,
-    world,
-)
+from tests.integration.disputes.test_disputes_service import FORM, T0, World, act
+
+
+@pytest.fixture
+def world(db_url: str, make: Any) -> World:
+    return World(make)
 
 
 def _verify() -> list[str]:
@@ -59,10 +59,10 @@ def test_an_archived_dispute_altered_or_deleted_in_the_database_is_named_R_DSP_9
                for p in problems), problems
 
     for table in ("dispute_timeline", "dispute_document"):
-        _sql(f"DELETE FROM {table} WHERE case_id = :c", c=refused_id)  # noqa: S608
+        _sql(f"DELETE FROM {table} WHERE case_id = :c", c=refused_id)
     _sql("DELETE FROM dispute_case WHERE id = :c", c=refused_id)
     problems = _verify()
-    assert any("(complaint, case #%d) deleted" % refused_id in p for p in problems), problems
+    assert any(f"(complaint, case #{refused_id}) deleted" in p for p in problems), problems
     assert any(p.startswith(f"dispute {refused_ref} (#{refused_id}) deleted") for p in problems), problems
 
 
@@ -70,8 +70,6 @@ def test_a_party_opens_its_cases_sealed_entries_to_prove_them_R_DSP_9(world: Wor
     """Issue 5: "a party can later reveal salt and content to prove it" — the complainant's staff
     and the IFM's get the case's sealed entries opened; the log accepts each reveal. Others who
     see the case get 403, strangers 404."""
-    import pytest
-
     from steward.errors import Forbidden, NotFound
 
     w = world
