@@ -216,3 +216,40 @@ def test_public_performance_page_without_reports(client):
     assert page.status_code == 200 and "No monthly report has been published yet" in page.text
     assert client.get("/sla/catalogue").status_code == 200
     assert client.get("/sla/ifm").status_code in (303, 401)
+
+
+def test_api_refuses_bad_input_by_line_and_changes_nothing(client, make):
+    """A row with an extra field, an empty month's publication and a catalogue that is not UTF-8
+    or not TOML: 422 naming the line (or the month), nothing stored."""
+    _ifm, token = setup_ifm(make)
+    auth = {"Authorization": f"Bearer {token}"}
+    extra = EVENTS + f"R-4,com,I,automated,received,{at(8)},surplus\n"
+    refused = client.post(
+        "/api/v1/sla/events", content=extra, headers=auth | {"content-type": "text/csv"}
+    )
+    assert refused.status_code == 422
+    assert [(p["line"], p["field"]) for p in refused.json()["errors"]] == [(8, None)]
+    assert "expected 6 fields, found 7" in refused.json()["errors"][0]["reason"]
+    draft = client.get(f"/api/v1/sla/drafts/{MONTH}", headers=auth).json()
+    assert draft["summary"]["with_data"] == 0  # nothing was stored
+
+    empty = client.post(f"/api/v1/sla/reports/{MONTH}/publish", headers=auth, json={})
+    assert empty.status_code == 422 and empty.json()["field"] == "month"
+    assert f"there is no data for {MONTH}" in empty.json()["detail"]
+    assert client.get(f"/api/v1/sla/reports/{MONTH}").status_code == 404
+
+    chair = make.user("dug_chair", "dug_member")
+    chair_auth = {"Authorization": f"Bearer {make.token(chair)}", "content-type": "text/plain"}
+    latin1 = client.post(
+        "/api/v1/sla/catalogue",
+        content=b'version = "2"\neffective = 2027-01-01\ncause = "Caf\xe9"\n',
+        headers=chair_auth,
+    )
+    assert latin1.status_code == 422 and latin1.json()["line"] == 3
+    assert "not UTF-8 text (byte 0xe9 at offset 49)" in latin1.json()["detail"]
+    not_toml = client.post(
+        "/api/v1/sla/catalogue", content=b'version = "2"\nx = @\n', headers=chair_auth
+    )
+    assert not_toml.status_code == 422
+    assert (not_toml.json()["line"], not_toml.json().get("field")) == (2, None)
+    assert [v["version"] for v in client.get("/api/v1/sla/catalogue").json()] == ["1"]

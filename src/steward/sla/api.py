@@ -126,7 +126,7 @@ async def load_catalogue(
     request: Request, db: DbSession, principal: Principal = require(Permission.SLA_CATALOGUE)
 ) -> dict[str, Any]:
     """Load a new catalogue version written in TOML (see docs/sla.md)."""
-    text = (await request.body()).decode("utf-8", "replace")
+    text = service.decode_utf8(await request.body())
     version = await run_in_threadpool(service.load_catalogue, db, principal, text)
     return _version(version)
 

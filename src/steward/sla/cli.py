@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 from rich.console import Console
@@ -34,6 +35,16 @@ def _read(path: Path) -> bytes:
         raise Invalid(f"cannot read {path}: {exc.strerror}") from None
 
 
+def _write_out(path: Path, write: Callable[[TextIO], object]) -> None:
+    """Write the output file through ``write``; a file that cannot be written (a missing folder,
+    a directory, no permission, a full disk) is an Invalid naming it and why."""
+    try:
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            write(handle)
+    except OSError as exc:
+        raise Invalid(f"cannot write {path}: {exc.strerror or exc}", field="out") from None
+
+
 @catalogue_app.command("load")
 def catalogue_load(
     file: Annotated[Path, typer.Argument(help="A catalogue version in TOML (see docs/sla.md)")],
@@ -43,7 +54,7 @@ def catalogue_load(
 ) -> None:
     """Load a new catalogue version; a bad file is refused with every problem named."""
     with fail_on_error():
-        text = _read(file).decode("utf-8", "replace")
+        text = service.decode_utf8(_read(file))
         with session_scope() as db:
             version = service.load_catalogue(db, None, text, cause=cause)
     console.print(
@@ -58,15 +69,21 @@ def catalogue_export(
     out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout")] = None,
 ) -> None:
     """Print a catalogue version as TOML that `catalogue load` reads back."""
-    with fail_on_error(), session_scope() as db:
-        versions = service.catalogue_versions(db)
-        chosen = service.catalogue_version(db, version) if version else versions[-1]
-    text = domain.dump_catalogue_toml(chosen)
-    if out is None:
-        typer.echo(text, nl=False)
-    else:
-        out.write_text(text, encoding="utf-8")
-        console.print(f"Wrote catalogue version {chosen.version} to {out}.")
+    if version is not None and not version.strip():
+        raise typer.BadParameter(
+            "must be a version label such as 2 (leave the option out for the newest)",
+            param_hint="'--version'",
+        )
+    with fail_on_error():
+        with session_scope() as db:
+            versions = service.catalogue_versions(db)
+            chosen = service.catalogue_version(db, version.strip()) if version else versions[-1]
+        text = domain.dump_catalogue_toml(chosen)
+        if out is None:
+            typer.echo(text, nl=False)
+            return
+        _write_out(out, lambda handle: handle.write(text))
+    console.print(f"Wrote catalogue version {chosen.version} to {out}.")
 
 
 @catalogue_app.command("show")
@@ -132,11 +149,11 @@ def ingest(
     console.print(result.message)
 
 
-def _month(value: str) -> domain.Month:
+def _month(value: str, option: str = "--month") -> domain.Month:
     try:
         return domain.Month.parse(value)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+        raise typer.BadParameter(str(exc), param_hint=f"'{option}'") from None
 
 
 @app.command("report")
@@ -212,6 +229,13 @@ def simulate(
     from steward.sla.simulate import DEFAULT_TLDS, format_row
     from steward.sla.simulate import simulate as generate
 
+    # every option is checked before the output file is opened (and so emptied)
+    now = utcnow()
+    first_month = _month(first, "--first") if first is not None else None
+    if first_month is not None and first_month > domain.Month.of(now):
+        raise typer.BadParameter(
+            f"{first_month} has not begun; nothing after now is simulated", param_hint="'--first'"
+        )
     tlds: tuple[str, ...] = DEFAULT_TLDS
     try:
         with session_scope() as db:
@@ -223,17 +247,15 @@ def simulate(
     except Exception:  # no database yet: the built-in TLD list will do
         err.print("No database: using a built-in list of TLDs.")
     count = 0
-    with out.open("w", newline="", encoding="utf-8") as handle:
+
+    def write(handle: TextIO) -> None:
+        nonlocal count
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["request_id", "tld", "category", "channel", "event", "occurred_at"])
-        for row in generate(
-            months,
-            seed,
-            now=utcnow(),
-            tlds=tlds,
-            scale=scale,
-            first=_month(first) if first else None,
-        ):
+        for row in generate(months, seed, now=now, tlds=tlds, scale=scale, first=first_month):
             writer.writerow(format_row(row))
             count += 1
+
+    with fail_on_error():
+        _write_out(out, write)
     console.print(f"Wrote {count} events of {months} months to {out}.")

@@ -131,15 +131,18 @@ class Month:
     month: int
 
     def __post_init__(self) -> None:
-        if not 1 <= self.month <= 12 or not 1 <= self.year <= 9998:
+        # up to 9999 so that the end of 9998-12 (the first instant of 9999-01) exists
+        if not 1 <= self.month <= 12 or not 1 <= self.year <= 9999:
             raise ValueError(f"not a month: {self.year}-{self.month}")
 
     @classmethod
     def parse(cls, text: str) -> Month:
-        """Parse ``YYYY-MM``; raises ValueError with the offending text."""
+        """Parse ``YYYY-MM`` (years 0001 to 9998); raises ValueError with the offending text."""
         match = re.fullmatch(r"(\d{4})-(\d{2})", text.strip())
         if match is None or not 1 <= int(match.group(2)) <= 12:
             raise ValueError(f"month must look like 2026-10, not {text!r}")
+        if not 1 <= int(match.group(1)) <= 9998:
+            raise ValueError(f"month must be in the years 0001 to 9998, not {text!r}")
         return cls(int(match.group(1)), int(match.group(2)))
 
     @classmethod
@@ -229,11 +232,39 @@ def describe_duration(total_seconds: int) -> str:
 
 
 class CatalogueError(ValueError):
-    """A catalogue that cannot be used; ``problems`` each name the field (and metric)."""
+    """A catalogue that cannot be used; ``problems`` each name the field (and metric).
 
-    def __init__(self, problems: Sequence[str]) -> None:
+    ``fields`` gives, for each problem, the field it names (``None`` when it names none, as for
+    a file that is not TOML); ``line`` and ``column`` locate a TOML syntax error in the text."""
+
+    def __init__(
+        self,
+        problems: Sequence[str],
+        *,
+        fields: Sequence[str | None] | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
         self.problems = list(problems)
+        self.fields: list[str | None] = (
+            list(fields) if fields is not None else [None] * len(self.problems)
+        )
+        self.line = line
+        self.column = column
         super().__init__("; ".join(self.problems))
+
+
+class _Problems(list[str]):
+    """The problems of a catalogue as ``"field: reason"`` texts, each field also kept apart so
+    that it never has to be guessed back from the text (a metric id or key may hold a colon)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: list[str] = []
+
+    def add(self, where: str, reason: str) -> None:
+        self.append(f"{where}: {reason}")
+        self.fields.append(where)
 
 
 _METRIC_ID_RE: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -402,10 +433,10 @@ _METRIC_FIELDS: Final = (
 _VERSION_FIELDS: Final = ("version", "effective", "cause", "description", "metrics")
 
 
-def _choice(value: object, allowed: Iterable[str], where: str, problems: list[str]) -> str | None:
+def _choice(value: object, allowed: Iterable[str], where: str, problems: _Problems) -> str | None:
     options = list(allowed)
     if not isinstance(value, str) or value not in options:
-        problems.append(f"{where}: {value!r} is not one of {', '.join(options)}")
+        problems.add(where, f"{value!r} is not one of {', '.join(options)}")
         return None
     return value
 
@@ -416,41 +447,41 @@ def catalogue_from_mapping(data: Mapping[str, Any]) -> CatalogueVersion:
     Every problem is reported at once, each naming the field and, for metrics, the metric's
     position and id, e.g. ``metrics[3] (cat1-retest).threshold: …``.
     """
-    problems: list[str] = []
+    problems = _Problems()
     for key in data:
         if key not in _VERSION_FIELDS:
-            problems.append(f"{key}: unknown field (expected {', '.join(_VERSION_FIELDS)})")
+            problems.add(str(key), f"unknown field (expected {', '.join(_VERSION_FIELDS)})")
     version = data.get("version")
     if isinstance(version, int) and not isinstance(version, bool):
         version = str(version)
     if not isinstance(version, str) or not version.strip():
-        problems.append('version: required, a short label such as "2"')
+        problems.add("version", 'required, a short label such as "2"')
         version = ""
     effective = data.get("effective")
     if isinstance(effective, datetime):
-        problems.append("effective: give a date (2027-01-01), not a date and time")
+        problems.add("effective", "give a date (2027-01-01), not a date and time")
         effective = None
     elif isinstance(effective, str):
         try:
             effective = date.fromisoformat(effective)
         except ValueError:
-            problems.append(f"effective: {effective!r} is not a date like 2027-01-01")
+            problems.add("effective", f"{effective!r} is not a date like 2027-01-01")
             effective = None
     elif not isinstance(effective, date):
-        problems.append("effective: required, a date such as 2027-01-01")
+        problems.add("effective", "required, a date such as 2027-01-01")
         effective = None
     cause = data.get("cause")
     if cause is not None and not isinstance(cause, str):
-        problems.append("cause: must be text")
+        problems.add("cause", "must be text")
         cause = None
     description = data.get("description")
     if description is not None and not isinstance(description, str):
-        problems.append("description: must be text")
+        problems.add("description", "must be text")
         description = None
     raw_metrics = data.get("metrics")
     metrics: list[Metric] = []
     if not isinstance(raw_metrics, list) or not raw_metrics:
-        problems.append("metrics: at least one [[metrics]] table is required")
+        problems.add("metrics", "at least one [[metrics]] table is required")
         raw_metrics = []
     seen: set[str] = set()
     for index, raw in enumerate(raw_metrics, start=1):
@@ -458,12 +489,12 @@ def catalogue_from_mapping(data: Mapping[str, Any]) -> CatalogueVersion:
         if metric is None:
             continue
         if metric.id in seen:
-            problems.append(f"metrics[{index}] ({metric.id}).id: duplicate metric id")
+            problems.add(f"metrics[{index}] ({metric.id}).id", "duplicate metric id")
             continue
         seen.add(metric.id)
         metrics.append(metric)
     if problems or effective is None:
-        raise CatalogueError(problems)
+        raise CatalogueError(problems, fields=problems.fields)
     return CatalogueVersion(
         version=version.strip(),
         effective=effective,
@@ -473,39 +504,40 @@ def catalogue_from_mapping(data: Mapping[str, Any]) -> CatalogueVersion:
     )
 
 
-def _metric_from_mapping(raw: object, index: int, problems: list[str]) -> Metric | None:
+def _metric_from_mapping(raw: object, index: int, problems: _Problems) -> Metric | None:
     if not isinstance(raw, Mapping):
-        problems.append(f"metrics[{index}]: must be a table of fields")
+        problems.add(f"metrics[{index}]", "must be a table of fields")
         return None
     metric_id = raw.get("id")
     where = f"metrics[{index}]" + (f" ({metric_id})" if isinstance(metric_id, str) else "")
     before = len(problems)
     for key in raw:
         if key not in _METRIC_FIELDS:
-            problems.append(f"{where}.{key}: unknown field (expected {', '.join(_METRIC_FIELDS)})")
+            problems.add(f"{where}.{key}", f"unknown field (expected {', '.join(_METRIC_FIELDS)})")
     if not isinstance(metric_id, str) or not _METRIC_ID_RE.match(metric_id):
-        problems.append(
-            f"{where}.id: required, lower-case letters, digits, '.', '_' or '-' (got {metric_id!r})"
+        problems.add(
+            f"{where}.id",
+            f"required, lower-case letters, digits, '.', '_' or '-' (got {metric_id!r})",
         )
     texts: dict[str, str] = {}
     for key in ("phase", "name"):
         value = raw.get(key)
         if not isinstance(value, str) or not value.strip():
-            problems.append(f"{where}.{key}: required text")
+            problems.add(f"{where}.{key}", "required text")
         else:
             texts[key] = value.strip()
     category = _choice(raw.get("category"), CATEGORY_CODES, f"{where}.category", problems)
     start = _choice(raw.get("start"), EVENT_CODES, f"{where}.start", problems)
     end = _choice(raw.get("end"), EVENT_CODES, f"{where}.end", problems)
     if start is not None and start == end:
-        problems.append(f"{where}.end: must differ from start ({start})")
+        problems.add(f"{where}.end", f"must differ from start ({start})")
     channel = raw.get("channel")
     if channel is not None:
         channel = _choice(channel, CHANNEL_CODES, f"{where}.channel", problems)
     metric_type = _choice(raw.get("type"), [t.value for t in MetricType], f"{where}.type", problems)
     period = raw.get("period", PERIOD_MONTH)
     if period != PERIOD_MONTH:
-        problems.append(f'{where}.period: only "month" (calendar month, UTC) is supported')
+        problems.add(f"{where}.period", 'only "month" (calendar month, UTC) is supported')
     threshold_s: int | None = None
     threshold = raw.get("threshold")
     if isinstance(threshold, bool):
@@ -516,11 +548,11 @@ def _metric_from_mapping(raw: object, index: int, problems: list[str]) -> Metric
         try:
             threshold_s = parse_duration(threshold)
         except ValueError as exc:
-            problems.append(f"{where}.threshold: {exc}")
+            problems.add(f"{where}.threshold", str(exc))
     else:
-        problems.append(f'{where}.threshold: required, a duration such as "60s", "72h" or "3d"')
+        problems.add(f"{where}.threshold", 'required, a duration such as "60s", "72h" or "3d"')
     if threshold_s is not None and threshold_s <= 0:
-        problems.append(f"{where}.threshold: must be longer than 0 s")
+        problems.add(f"{where}.threshold", "must be longer than 0 s")
     target = _target(raw.get("target"), f"{where}.target", problems)
     if len(problems) > before:
         return None
@@ -540,18 +572,18 @@ def _metric_from_mapping(raw: object, index: int, problems: list[str]) -> Metric
     )
 
 
-def _target(value: object, where: str, problems: list[str]) -> Decimal | None:
+def _target(value: object, where: str, problems: _Problems) -> Decimal | None:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        problems.append(f"{where}: required, a percentage such as 95 or 99.5")
+        problems.add(where, "required, a percentage such as 95 or 99.5")
         return None
     try:
         # repr keeps 99.5 as 99.5 rather than the float's binary expansion
         target = Decimal(repr(value) if isinstance(value, float) else str(value).rstrip("%"))
     except InvalidOperation:
-        problems.append(f"{where}: {value!r} is not a percentage such as 95 or 99.5")
+        problems.add(where, f"{value!r} is not a percentage such as 95 or 99.5")
         return None
     if not target.is_finite() or not Decimal(0) < target <= Decimal(100):
-        problems.append(f"{where}: must be more than 0 and at most 100 (got {value!r})")
+        problems.add(where, f"must be more than 0 and at most 100 (got {value!r})")
         return None
     return target
 
@@ -561,8 +593,28 @@ def load_catalogue_toml(text: str) -> CatalogueVersion:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise CatalogueError([f"not valid TOML: {exc}"]) from exc
+        reason, line, column = _toml_error_location(str(exc), text)
+        where = f"column {column}" if column is not None else "the end of the file"
+        raise CatalogueError(
+            [f"not valid TOML: {reason} (at {where})"], line=line, column=column
+        ) from None
     return catalogue_from_mapping(data)
+
+
+_TOML_AT_RE: Final = re.compile(r"^(.*) \(at (?:line (\d+), column (\d+)|end of document)\)$", re.S)
+
+
+def _toml_error_location(message: str, text: str) -> tuple[str, int, int | None]:
+    """Split tomllib's message ``"Invalid value (at line 3, column 9)"`` into the reason, the
+    line and the column; an error at the end of the document is on the last line, no column."""
+    last_line = max(1, len(text.splitlines()))
+    match = _TOML_AT_RE.match(message)
+    if match is None:
+        return message, last_line, None
+    reason, line, column = match.groups()
+    if line is None:
+        return reason, last_line, None
+    return reason, int(line), int(column)
 
 
 def catalogue_to_mapping(version: CatalogueVersion) -> dict[str, Any]:

@@ -254,18 +254,14 @@ def parse_csv(source: str | Iterable[str], *, now: datetime) -> ParsedEvents:
         idx = _header(checker, header)
         if idx is None:
             return checker.result
-        width = max(idx) + 1
+        width = len(header or ())  # every row has exactly the header's fields
         i0, i1, i2, i3, i4, i5 = idx
         check = checker.check
         for values in reader:
-            if len(values) < width:
+            if len(values) != width:
                 if not values or values == [""]:
                     continue  # blank line
-                if not checker.error(
-                    reader.line_num,
-                    None,
-                    f"expected {len(header or ())} fields, found {len(values)}",
-                ):
+                if not checker.error(reader.line_num, None, _field_count(width, len(values))):
                     break
                 continue
             if not check(
@@ -278,6 +274,13 @@ def parse_csv(source: str | Iterable[str], *, now: datetime) -> ParsedEvents:
     except UnicodeDecodeError:
         checker.error(reader.line_num + 1, None, "not UTF-8 text")
     return checker.result
+
+
+def _field_count(expected: int, found: int) -> str:
+    return (
+        f"expected {expected} fields, found {found} "
+        f"({'more' if found > expected else 'fewer'} than the header row)"
+    )
 
 
 def _header(checker: _Checker, header: list[str] | None) -> list[int] | None:
@@ -303,7 +306,7 @@ def _parse_plain(text: str, now: datetime) -> ParsedEvents:
     idx = _header(checker, header)
     if idx is None:
         return checker.result
-    width = max(idx) + 1
+    width = len(header)  # every row has exactly the header's fields
     pick = itemgetter(*idx)
     categories, channels, events = CATEGORY_CODES, CHANNEL_CODES, EVENT_CODES
     tlds = checker.tlds
@@ -322,8 +325,8 @@ def _parse_plain(text: str, now: datetime) -> ParsedEvents:
             continue  # blank line
         values = raw.split(",")
         line = number + 1
-        if len(values) < width:
-            if not checker.error(line, None, f"expected {len(header)} fields, found {len(values)}"):
+        if len(values) != width:
+            if not checker.error(line, None, _field_count(width, len(values))):
                 break
             continue
         rid, tld_raw, cat_raw, chan_raw, ev_raw, at_raw = pick(values)

@@ -3,6 +3,7 @@ publication, explanations of misses and the DUG's review (R-SLA-1, R-SLA-2)."""
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -79,9 +80,11 @@ def load_catalogue(
     try:
         version = domain.load_catalogue_toml(text)
     except CatalogueError as exc:
-        first = exc.problems[0] if exc.problems else "invalid catalogue"
-        field_name = first.split(":", 1)[0] if ":" in first else None
-        raise Invalid("; ".join(exc.problems), field=field_name) from None
+        # the field named by the first problem, as the domain recorded it (never a piece of the
+        # message); a TOML syntax error names its line (and column, in the message) instead
+        field_name = exc.fields[0] if exc.fields else None
+        message = "; ".join(exc.problems) or "invalid catalogue"
+        raise Invalid(message, field=field_name, line=exc.line) from None
     if cause:
         version = CatalogueVersion(
             version.version, version.effective, version.metrics, cause.strip(), version.description
@@ -183,16 +186,25 @@ class IngestResult:
         }
 
 
+def decode_utf8(data: bytes) -> str:
+    """The text of an uploaded file (a leading byte order mark dropped), or Invalid naming the
+    first byte that is not UTF-8 (its offset from the start of the file, counted from 0) and its
+    line; bad bytes are never silently replaced."""
+    skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        return data[skip:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = skip + exc.start
+        line = data[:offset].count(b"\n") + 1
+        bad = data[offset]
+        raise Invalid(
+            f"the file is not UTF-8 text (byte 0x{bad:02x} at offset {offset})", line=line
+        ) from None
+
+
 def parse_event_file(data: bytes | str, *, fmt: str, now: datetime) -> rows.ParsedEvents:
     """Decode and parse an event file; ``fmt`` is ``csv`` or ``json``."""
-    if isinstance(data, bytes):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise Invalid(f"the file is not UTF-8 text (byte {exc.start})", line=line) from None
-    else:
-        text = data
+    text = decode_utf8(data) if isinstance(data, bytes) else data
     if fmt == "json":
         try:
             decoded = json.loads(text)
@@ -378,6 +390,14 @@ def publish(
         raise Conflict(f"the report for {month} is already published and frozen")
     report = compute_month(session, month, now=now)
     summary = report.summary
+    if summary.with_data == 0:
+        # a frozen "0 of 0, No data" report could never be corrected by the data sent later
+        raise Invalid(
+            f"there is no data for {month}: no metric of catalogue version "
+            f"{report.catalogue_version} has a measurement in it; ingest the month's events "
+            "before publishing",
+            field="month",
+        )
     row = SlaReport(
         month=str(month),
         catalogue_version=report.catalogue_version,

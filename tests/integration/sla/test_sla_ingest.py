@@ -130,6 +130,61 @@ def test_publish_freezes_the_report(session: Session, tlds: None) -> None:
         service.publish(session, None, Month(2026, 11), now=NOW)
 
 
+def test_a_month_without_measurements_is_not_published(session: Session, tlds: None) -> None:
+    """Publishing freezes: a "0 of 0, No data" report could never take the month's data later."""
+    with pytest.raises(Invalid, match="there is no data for 2026-09") as caught:
+        service.publish(session, None, Month(2026, 9), now=NOW)
+    assert caught.value.field == "month"
+    ingest(session, csv_text("R-7,com,I,automated,received,2026-09-05T09:00:00Z"))
+    with pytest.raises(Invalid, match="no metric of catalogue version 1 has a measurement"):
+        service.publish(session, None, Month(2026, 9), now=NOW)  # a start alone measures nothing
+    assert repository.published(session, "2026-09") is None
+
+
+def test_a_row_with_more_fields_than_the_header_stores_nothing(
+    session: Session, tlds: None
+) -> None:
+    text = FILE_A + "R-2,de,I,email,lodged,2026-10-31T00:00:00Z,extra\n"
+    with pytest.raises(EventFileInvalid) as caught:
+        ingest(session, text)
+    assert [(e.line, e.field) for e in caught.value.errors] == [(6, None)]
+    assert "expected 6 fields, found 7" in caught.value.errors[0].reason
+    assert repository.event_count(session) == 0
+
+
+def test_catalogue_toml_syntax_error_names_the_line_not_a_field(session: Session) -> None:
+    with pytest.raises(Invalid) as caught:
+        service.load_catalogue(session, None, 'version = "2"\neffective = 2027-01-01\ncause = @\n')
+    assert (caught.value.line, caught.value.field) == (3, None)
+    assert caught.value.detail() == "line 3: not valid TOML: Invalid value (at column 9)"
+
+
+def test_catalogue_problem_names_its_field_even_with_a_colon(session: Session) -> None:
+    text = 'version = "2"\neffective = 2027-01-01\n"a: b" = 1\n'
+    with pytest.raises(Invalid) as caught:
+        service.load_catalogue(session, None, text)
+    assert (caught.value.line, caught.value.field) == (None, "a: b")
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "offset"),
+    [
+        (b'version = "2"\ncause = "Caf\xe9"\n', 2, 26),
+        (b'\xef\xbb\xbfversion = "2"\n\n\xff', 3, 18),  # the byte order mark counts
+    ],
+)
+def test_files_that_are_not_utf8_are_refused_by_byte_and_line(
+    data: bytes, line: int, offset: int
+) -> None:
+    with pytest.raises(Invalid) as caught:
+        service.decode_utf8(data)
+    assert caught.value.line == line
+    assert f"the file is not UTF-8 text (byte 0x{data[offset]:02x} at offset {offset})" in (
+        caught.value.message
+    )
+    assert service.decode_utf8(b"\xef\xbb\xbfcaf\xc3\xa9") == "caf\u00e9"
+
+
 def test_open_requests_without_events_in_the_month_are_listed_as_already_over(
     session: Session, tlds: None
 ) -> None:

@@ -137,6 +137,46 @@ def test_catalogue_that_is_not_toml_says_so() -> None:
         load_catalogue_toml("version = \n")
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "column", "message"),
+    [
+        ('version = "2"\neffective = 2027-01-01\ncause = @\n', 3, 9, "Invalid value (at column 9)"),
+        ("version = \n", 1, 11, "Invalid value (at column 11)"),
+        ('version = "2"\nx = [1,\n', 2, None, "Invalid value (at the end of the file)"),
+    ],
+)
+def test_toml_syntax_error_gives_its_line_and_column_and_no_field(
+    text: str, line: int, column: int | None, message: str
+) -> None:
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue_toml(text)
+    error = caught.value
+    assert (error.line, error.column, error.fields) == (line, column, [None])
+    assert error.problems == [f"not valid TOML: {message}"]
+
+
+def test_each_problem_keeps_the_field_it_names() -> None:
+    """The field is recorded, never cut out of the message (ids and keys may hold colons)."""
+    text = GOOD_TOML.replace('id = "cat2-min-wait"', 'id = "cat2: wait"').replace(
+        "target = 99.5", 'target = 99.5\n"odd: key" = 1'
+    )
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue_toml(text)
+    assert caught.value.fields == [
+        "metrics[1] (cat1-ticket-confirmation).odd: key",
+        "metrics[2] (cat2: wait).id",
+    ]
+    assert caught.value.line is None
+    assert len(caught.value.problems) == 2
+
+
+def test_months_are_read_from_0001_to_9998_and_every_one_has_an_end() -> None:
+    assert Month.parse("9998-12").end == Month(9999, 1).start
+    for text in ("0000-01", "9999-01"):
+        with pytest.raises(ValueError, match="years 0001 to 9998"):
+            Month.parse(text)
+
+
 def test_catalogue_lists_every_problem_at_once() -> None:
     text = GOOD_TOML.replace('threshold = "30s"', 'threshold = "soon"').replace(
         "target = 90", "target = 0"

@@ -105,6 +105,45 @@ def test_short_row_is_refused(reader) -> None:
     assert parsed.errors[0].line == 2 and "expected 6 fields, found 3" in parsed.errors[0].reason
 
 
+@pytest.mark.parametrize(
+    ("line", "found"),
+    [
+        ("R-1,com,I,automated,received,2026-10-01T12:00:00Z,surplus", "found 7 (more"),
+        ("R-1,com,I,automated,received,2026-10-01T12:00:00Z,", "found 7 (more"),
+        ("R-1,com", "found 2 (fewer"),
+    ],
+)
+def test_a_row_whose_field_count_differs_from_the_header_is_refused(
+    reader, line: str, found: str
+) -> None:
+    parsed = reader(
+        csv_of("R-0,com,I,automated,received,2026-10-01T12:00:00Z", line,
+               "R-2,com,I,automated,received,2026-10-01T12:00:00Z"),
+        now=NOW,
+    )  # fmt: skip
+    assert [(e.line, e.field) for e in parsed.errors] == [(3, None)]
+    assert f"expected 6 fields, {found} than the header row)" in parsed.errors[0].reason
+
+
+def test_rows_follow_a_header_with_an_extra_column(reader) -> None:
+    """An extra header column is ignored, but every row must still have it."""
+    text = HEADER.replace("\n", ",note\n") + (
+        "R-1,com,I,automated,received,2026-10-01T12:00:00Z,hello\n"
+        "R-2,com,I,automated,received,2026-10-01T12:00:00Z\n"
+    )
+    parsed = reader(text, now=NOW)
+    assert [r[1] for r in parsed.rows] == ["R-1"]
+    assert [(e.line, e.reason) for e in parsed.errors] == [
+        (3, "expected 7 fields, found 6 (fewer than the header row)")
+    ]
+
+
+def test_quoted_csv_counts_fields_like_the_header() -> None:
+    text = HEADER + 'R-1,com,I,automated,received,2026-10-01T12:00:00Z,"a, b"\n'
+    parsed = parse_csv(text, now=NOW)  # quotes: the csv module's path
+    assert [(e.line, e.reason[:25]) for e in parsed.errors] == [(2, "expected 6 fields, found ")]
+
+
 def test_request_must_keep_its_tld_and_category_within_a_file(reader) -> None:
     parsed = reader(
         csv_of(
