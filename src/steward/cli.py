@@ -62,15 +62,19 @@ def worker(once: Annotated[bool, typer.Option(help="Run one iteration and exit")
 
 
 @app.command()
-def backup(file: Annotated[Path, typer.Argument(help="Where to write the backup")]) -> None:
-    """Back up the database (SQLite online backup, or pg_dump for PostgreSQL)."""
+def backup(
+    file: Annotated[Path, typer.Argument(help="Where to write the backup (a new file)")],
+    force: Annotated[bool, typer.Option("--force", help="Replace FILE if it already exists")] = False,
+) -> None:
+    """Back up the database (SQLite online backup, or pg_dump for PostgreSQL); an existing FILE is
+    kept unless --force."""
     from steward import backup as backup_mod
     from steward.cli_support import fail_on_error
     from steward.config import get_settings
 
-    with fail_on_error():
-        written = backup_mod.backup(get_settings(), file)
-    console.print(f"Backup written to {written}")
+    with fail_on_error(), backup_mod.progress_shown() as progress:
+        written = backup_mod.backup(get_settings(), file, force=force, progress=progress)
+    console.print(f"Backup written to {written}", highlight=False, markup=False)
 
 
 @app.command()
@@ -78,16 +82,22 @@ def restore(
     file: Annotated[Path, typer.Argument(help="A backup made by `steward backup`")],
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
 ) -> None:
-    """Replace the database's content with a backup (stop the app and workers first)."""
+    """Replace the database's content with a backup (stop the app and workers first); a file that
+    is not a Steward backup is refused and changes nothing."""
     from steward import backup as backup_mod
     from steward.cli_support import fail_on_error
     from steward.config import get_settings
 
+    settings = get_settings()
     if not yes:
+        with fail_on_error():
+            backup_mod.check_backup(settings, file)
         typer.confirm("This replaces every record in the database. Continue?", abort=True)
-    with fail_on_error():
-        backup_mod.restore(get_settings(), file)
-    console.print(f"Database restored from {file}")
+    with fail_on_error(), backup_mod.progress_shown() as progress:
+        info = backup_mod.restore(settings, file, progress=progress)
+    console.print(f"Database restored from {info.path}", highlight=False, markup=False)
+    if not info.current:
+        console.print("The backup has an older schema: run `steward init` to upgrade it.", markup=False)
 
 
 @app.command()
