@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     ballot_quorum_percent: int = Field(50, ge=0, le=100)
     ballot_majority_percent: int = Field(50, ge=50, le=99)
     ballot_min_open_hours: int = Field(72, ge=1)
+    ballot_max_open_days: int = Field(366, ge=1)  # the furthest ahead a ballot may close
     ballot_reminder_hours: int = Field(48, ge=1)
 
     # requests inside the application at once, per process (the rest queue in arrival order);

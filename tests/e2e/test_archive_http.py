@@ -210,3 +210,59 @@ def test_remote_verify_cli_reports_unreachable_servers(tmp_path: Path):
     result = cli("archive", "verify", "--remote", "http://127.0.0.1:9", "--state", str(tmp_path / "s.json"))
     assert result.exit_code == 1
     assert "cannot reach" in result.output
+
+
+def _said(result: Any) -> str:
+    return " ".join(result.output.split())  # the console wraps long lines
+
+
+def test_local_verify_refuses_a_key_given_that_cannot_be_used(client, tmp_path: Path):
+    settings = get_settings()
+    ensure_key(settings)
+    seed(4)
+    assert cli("archive", "checkpoint").exit_code == 0
+    real = (key_dir(settings) / VERIFIER_FILE).read_text().strip()
+    _name, rest = real.split("+", 1)
+    for key, said in (("garbage", "verifier key must look like name+hash+key"),
+                      (f"other.example/archive+{rest}", "does not match the key"),  # the right key, renamed
+                      ("", "the key is empty"), ("   ", "the key is empty")):
+        result = cli("archive", "verify", "--key", key)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), key
+        assert "field 'key'" in _said(result) and said in _said(result) and "OK" not in result.output, key
+    other = NoteSigner.generate("other.example/archive").verifier.key_text()
+    wrong = cli("archive", "verify", "--key", other)  # another log's key: its checkpoints fail
+    assert wrong.exit_code == 1 and "no signature from a known key" in _said(wrong)
+    good = cli("archive", "verify", "--key", real)
+    assert good.exit_code == 0 and "OK 4 entries" in good.output
+    assert "Checking entries" in good.output and "4/4" in good.output  # the progress bar, on stderr
+    remote = cli("archive", "verify", "--key", real, "--remote", "http://testserver", "--state", str(tmp_path / "s.json"))
+    assert remote.exit_code == 1 and "field 'key'" in _said(remote) and not (tmp_path / "s.json").exists()
+
+
+def test_remote_verify_cli_shows_progress_and_refuses_a_state_it_cannot_keep(client, tmp_path: Path, monkeypatch):
+    import steward.archive.cli as archive_cli
+
+    ensure_key(get_settings())
+    seed(5)
+    cli("archive", "checkpoint")
+    monkeypatch.setattr(archive_cli, "http_fetch", fetcher(client))
+    state = tmp_path / "monitor.json"
+    checked = cli("archive", "verify", "--remote", "http://testserver", "--state", str(state), "--entries")
+    assert checked.exit_code == 0, checked.output
+    assert "Checking published entries" in checked.output and "5/5" in checked.output
+    assert "recomputed the signed root from all 5 published entries" in _said(checked)
+    for bad in ("/proc/nope/s.json", str(tmp_path)):  # a folder where the file should be
+        result = cli("archive", "verify", "--remote", "http://testserver", "--state", bad)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert "field 'state'" in _said(result) and "Traceback" not in result.output
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    result = cli("archive", "verify", "--remote", "http://testserver", "--state", str(blocked / "s.json"))
+    assert result.exit_code == 1 and "field 'state'" in _said(result)
+
+
+def test_remote_verify_cli_reports_a_malformed_url_in_one_line(tmp_path: Path):
+    for url in ("http://127.0.0.1:abc", "http://[::1"):
+        result = cli("archive", "verify", "--remote", url, "--state", str(tmp_path / "s.json"))
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert "not a usable URL" in _said(result)

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from steward import db as dbmod
+from steward.db import utcnow
+from steward.disputes.models import DisputeCase
 from steward.systemic.models import Review
 from tests.integration.ballots.factories import eligible_review, passed_decision
 from tests.support import login, post_form
@@ -17,16 +19,27 @@ def test_proposal_signal_review_and_steps_through_pages(client, make):
     chair = make.user("dug_chair", "dug_member")
     expert = make.user("expert")
     operator = make.user("operator_staff", org=make.operator())
+    complainant = make.operator("Complaining Registry", tlds=(("example2", "country-code"),))
+    with dbmod.session_scope() as s:
+        case = DisputeCase(reference="D-1", title="Slow change", complainant_org_id=complainant.id,
+                           stage="lodged", subject="performance", lodged_at=utcnow())
+        s.add(case)
+        s.flush()
+        dispute = case.id
     login(client, chair)
     r = post_form(client, "/systemic/signals", {"title": "Publication delays", "reasoning": "short", "evidence": ""})
     assert r.status_code == 422 and "explain the proposal (at least 20 characters)" in r.text
+    reasoning = "Publication has taken over a week for many operators."
+    r = post_form(client, "/systemic/signals", {"title": "Publication delays", "reasoning": reasoning,
+                                                "evidence": "https://example.org/report\ndispute 9999"})
+    assert r.status_code == 422 and "field &#39;evidence&#39;: line 2 (dispute 9999): no dispute #9999" in r.text
     r = post_form(client, "/systemic/signals", {
-        "title": "Publication delays", "reasoning": "Publication has taken over a week for many operators.",
-        "evidence": "dispute 3\nhttps://example.org/report"})
+        "title": "Publication delays", "reasoning": reasoning,
+        "evidence": f"dispute {dispute}\nhttps://example.org/report"})
     assert r.status_code == 303
     signal_id = int(r.headers["location"].rsplit("/", 1)[1])
     page = client.get(f"/systemic/signals/{signal_id}")
-    assert 'href="/disputes/3"' in page.text and 'href="https://example.org/report"' in page.text
+    assert f'href="/disputes/{dispute}"' in page.text and 'href="https://example.org/report"' in page.text
     refused = post_form(client, f"/systemic/signals/{signal_id}/review", {"title": "Publication delays"})
     assert refused.status_code == 409 and "passed DUG decision" in refused.text
     with dbmod.session_scope() as s:
@@ -263,3 +276,14 @@ def test_the_api_gives_the_report_on_previous_attempts_as_the_page_does_R_SYS_2(
     hidden = client.get(f"/api/v1/systemic/reviews/{review_id}", headers=_h(other))
     assert hidden.status_code == 404 and report not in hidden.text
     assert client.get("/api/v1/systemic/reviews", headers=_h(other)).json() == []
+
+
+def test_the_api_refuses_a_proposal_citing_a_missing_record_and_stores_nothing(client, make):
+    member = make.user("dug_member")
+    token = make.token(member)
+    body = {"title": "Publication delays", "reasoning": "Publication has taken over a week for many operators."}
+    for evidence, item in (("dispute 9999", "no dispute #9999 that you may see"), ("audit abc", "'abc' is not an audit"),
+                           ("sla_month 2026-13", "'2026-13' is not a month")):
+        r = client.post("/api/v1/systemic/signals", headers=_h(token), json={**body, "evidence": evidence})
+        assert r.status_code == 422 and r.json()["field"] == "evidence" and item in r.json()["detail"], r.json()
+    assert client.get("/api/v1/systemic/signals", headers=_h(token)).json() == []

@@ -16,7 +16,7 @@ import base64
 import hashlib
 import importlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -463,12 +463,17 @@ def _source_rows(session: Session, model: Any) -> dict[int, Any]:
     return {row.id: row for row in session.scalars(select(model))}
 
 
-def verify_log(session: Session, verifier: NoteVerifier | None) -> VerifyReport:
+def verify_log(
+    session: Session,
+    verifier: NoteVerifier | None,
+    progress: Callable[[int, int], None] | None = None,
+) -> VerifyReport:
     """Re-read the whole archive and check it against itself and its signed checkpoints.
 
     Names each entry that was changed, deleted, moved or inserted, each audit event or
     publication that no longer matches its entry (or has none), each tile whose hashes
     were altered, and each checkpoint that fails its signature or the entries.
+    ``progress(done, total)`` is told of the entries read, every 200 and at the end.
     """
     report = VerifyReport()
     drain_pending(session)
@@ -491,6 +496,8 @@ def verify_log(session: Session, verifier: NoteVerifier | None) -> VerifyReport:
     expected = 0
     for entry in repository.iter_entries(session):
         report.entries += 1
+        if progress is not None and report.entries % 200 == 0:
+            progress(report.entries, max(size, report.entries))
         seq = entry.seq
         if seq > expected:
             missing = f"#{expected}" if seq == expected + 1 else f"#{expected}–#{seq - 1}"
@@ -528,6 +535,8 @@ def verify_log(session: Session, verifier: NoteVerifier | None) -> VerifyReport:
         if entry.source_id is not None:
             logged[(entry.kind, entry.source_id)] = seq
             _check_source(entry, record, events, publications, problems)
+    if progress is not None:
+        progress(report.entries, max(size, report.entries))
     if expected < size:
         missing = f"#{expected}" if expected == size - 1 else f"#{expected}–#{size - 1}"
         problems.append(f"entry {missing} deleted: the log has a leaf there but no entry row")

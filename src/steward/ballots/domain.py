@@ -148,12 +148,19 @@ class Rules:
         ]
 
 
-def check_schedule(opens_at: datetime, closes_at: datetime, now: datetime, min_hours: int) -> None:
-    """A new ballot may not open in the past and must stay open at least ``min_hours``."""
+def check_schedule(opens_at: datetime, closes_at: datetime, now: datetime, min_hours: int,
+                   max_days: int | None = None) -> None:
+    """A new ballot may not open in the past, must stay open at least ``min_hours`` and must
+    close within ``max_days`` of ``now`` (a closing moment in 9999 is a typing error, and the
+    naming customers would wait for ever)."""
     if opens_at < now - timedelta(minutes=5):
         raise BallotError("the opening moment is in the past", "opens_at")
     if closes_at - opens_at < timedelta(hours=min_hours):
         raise BallotError(f"the ballot must stay open at least {min_hours} hours", "closes_at")
+    if max_days is not None and closes_at - now > timedelta(days=max_days):
+        latest = now + timedelta(days=max_days)
+        raise BallotError(f"the ballot must close within {max_days} days, by {latest:%Y-%m-%d %H:%M} UTC "
+                          f"(not {closes_at:%Y-%m-%d %H:%M} UTC)", "closes_at")
 
 
 def electorate(operator_chambers: Mapping[int, frozenset[Chamber]]) -> dict[int, frozenset[Chamber]]:

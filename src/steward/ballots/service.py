@@ -35,6 +35,15 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def _utc_of(moment: datetime, field: str) -> datetime:
+    """A moment given for a new ballot, in UTC; one past the last moment there is (9999-12-31
+    23:59 at a negative offset) is refused naming ``field``."""
+    try:
+        return _utc(moment)
+    except OverflowError:
+        raise BallotError(f"{moment.isoformat()} is out of range", field) from None
+
+
 class _HasRules(Protocol):
     """A ballot, or the row of its rules that a vote reads."""
 
@@ -195,11 +204,12 @@ def open_ballot(
     settings = get_settings()
     try:
         opt, text = domain.describe_option(option, description)
-        opens = _utc(opens_at or now)
-        rules = Rules(opens_at=opens, closes_at=_utc(closes_at),
+        opens = _utc_of(opens_at or now, "opens_at")
+        rules = Rules(opens_at=opens, closes_at=_utc_of(closes_at, "closes_at"),
                       quorum_percent=settings.ballot_quorum_percent,
                       majority_percent=settings.ballot_majority_percent)
-        domain.check_schedule(rules.opens_at, rules.closes_at, now, settings.ballot_min_open_hours)
+        domain.check_schedule(rules.opens_at, rules.closes_at, now, settings.ballot_min_open_hours,
+                              settings.ballot_max_open_days)
     except BallotError as err:
         raise _invalid(err) from None
     # recusal first: a recused member learns nothing of the matter, not even whether it is eligible

@@ -100,7 +100,7 @@ def show(review_id: int, as_: Annotated[str, typer.Option("--as", help=AS_HELP)]
             console.print(f"  expert: {e.name} ({', '.join(e.expertise)})")
         for m in r.milestones:
             console.print(f"  {m.kind}: {m.title} due {m.due} {'done ' + str(m.done_on) if m.done_on else ''}")
-        console.print("  next: " + ", ".join(a.value for a in service.available_actions(db, principal, r)))
+        console.print("  next: " + (", ".join(a.value for a in service.available_actions(db, principal, r)) or "none"))
 
 
 @app.command("act")

@@ -38,12 +38,14 @@ Defaults: ``lam = 0.3``, ``L = 3.0``, 7-day periods, 12 baseline periods, at lea
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 
 class SystemicError(ValueError):
@@ -396,13 +398,21 @@ def proposal_signal(
 def parse_evidence_refs(text: str) -> list[Evidence]:
     """Parse cited evidence, one per line: ``dispute 12``, ``audit 3``, ``sla_month <ref>`` or a
     URL. Raises :class:`SystemicError` naming the line."""
-    found: list[Evidence] = []
+    return [e for _, e in parse_evidence_lines(text)]
+
+
+def parse_evidence_lines(text: str) -> list[tuple[int, Evidence]]:
+    """:func:`parse_evidence_refs` with each item's line number, for the service to name the line
+    whose reference it cannot find."""
+    found: list[tuple[int, Evidence]] = []
     for n, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line:
             continue
         if line.startswith(("https://", "http://")):
-            found.append(Evidence(EvidenceKind.LINK, line, line))
+            if not urlsplit(line).hostname:
+                raise SystemicError(f"line {n}: the link {line!r} names no host", "evidence")
+            found.append((n, Evidence(EvidenceKind.LINK, line, line)))
             continue
         kind, _, ref = line.partition(" ")
         try:
@@ -414,8 +424,42 @@ def parse_evidence_refs(text: str) -> list[Evidence]:
         ref = ref.strip().lstrip("#")
         if not ref:
             raise SystemicError(f"line {n}: give the id after '{kind}'", "evidence")
-        found.append(Evidence(ek, ref, f"{ek.value.replace('_', ' ')} {ref}"))
+        ref = _evidence_ref(n, ek, ref)
+        found.append((n, Evidence(ek, ref, f"{ek.value.replace('_', ' ')} {ref}")))
     return found
+
+
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def _evidence_ref(n: int, kind: EvidenceKind, ref: str) -> str:
+    """The reference's form checked (numbers for records, ``YYYY-MM[/metric]`` for a month) and
+    normalised (``dispute 007`` is dispute 7); whether the record exists is the service's check."""
+    def number(text: str, what: str) -> int:
+        if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_REF_ID:
+            raise SystemicError(f"line {n}: {text!r} is not {what} number", "evidence")
+        return int(text)
+
+    numbered = {EvidenceKind.DISPUTE: "a dispute", EvidenceKind.AUDIT: "an audit", EvidenceKind.PROPOSAL: "a signal"}
+    if kind in numbered:
+        return str(number(ref, numbered[kind]))
+    if kind is EvidenceKind.AUDIT_FINDING:
+        audit, slash, finding = ref.partition("/")
+        if not slash:
+            raise SystemicError(f"line {n}: cite an audit finding as AUDIT/FINDING, e.g. 3/7", "evidence")
+        return f"{number(audit.strip(), 'an audit')}/{number(finding.strip(), 'a finding')}"
+    if kind is EvidenceKind.SLA_MONTH:
+        month, slash, metric = ref.partition("/")
+        m = _MONTH.fullmatch(month.strip())
+        if m is None or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 1:
+            raise SystemicError(f"line {n}: {month.strip()!r} is not a month YYYY-MM (e.g. 2026-10)", "evidence")
+        if slash and not metric.strip():
+            raise SystemicError(f"line {n}: name the metric after '{month.strip()}/'", "evidence")
+        return m.group(0) + (f"/{metric.strip()}" if slash else "")
+    return ref
+
+
+MAX_REF_ID = 2**31 - 1  # record ids are 32-bit integers
 
 
 class SignalState(StrEnum):
@@ -635,15 +679,33 @@ def conflict_of(
     return None
 
 
+# The furthest ahead a milestone or long-term step may be due: a plan is for the review, not for
+# a far future (a date in 9999 is a typing error, and it would never show as overdue).
+PLAN_HORIZON_YEARS = 5
+
+
+def plan_horizon(today: date) -> date:
+    """The last day a milestone or step may be due, ``PLAN_HORIZON_YEARS`` ahead of ``today``."""
+    try:
+        return today.replace(year=today.year + PLAN_HORIZON_YEARS)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + PLAN_HORIZON_YEARS, day=28)
+
+
 def check_plan(milestones: Sequence[Milestone], today: date) -> None:
-    """A remediation plan has at least one milestone, each titled, none due in the past."""
+    """A remediation plan (or a set of long-term steps) has at least one milestone, each titled,
+    none due in the past nor more than ``PLAN_HORIZON_YEARS`` ahead."""
     if not milestones:
         raise SystemicError("a remediation plan needs at least one milestone", "milestones")
+    horizon = plan_horizon(today)
     for i, m in enumerate(milestones, 1):
         if not m.title.strip():
             raise SystemicError(f"milestone {i} has no title", "milestones")
         if m.due < today:
             raise SystemicError(f"milestone {i} is due in the past ({m.due})", "milestones")
+        if m.due > horizon:
+            raise SystemicError(f"milestone {i} is due more than {PLAN_HORIZON_YEARS} years ahead ({m.due}); "
+                                f"give a date up to {horizon}", "milestones")
 
 
 def parse_milestones(text: str) -> list[Milestone]:
@@ -723,6 +785,27 @@ def transition(
             raise SystemicError(f"the remedy period runs until {facts.remedy_due}")
         return Stage.CLOSED, Outcome.REMEDY_LAPSED
     return options[0].target, None
+
+
+def blocked(facts: ReviewFacts, action: Action, today: date | None = None) -> str | None:
+    """Why ``action`` cannot be taken now whatever is given with it, or None when it can: the
+    guards of :func:`transition` on the review's state, with what the step itself brings taken as
+    given (a remediation plan's milestones, the experts' answer, the mediator's report, the IAP's
+    finding). The steps offered on pages, the API and the CLI are those it lets through."""
+    if action is Action.COMPLETE_MILESTONE and not [m for m in facts.milestones if m.done_on is None]:
+        return "every milestone is completed"
+    if action is Action.COMPLETE_STEP and not [m for m in facts.steps if m.done_on is None]:
+        return "every step is completed"
+    given = facts
+    if action is Action.AGREE_REMEDIATION and not facts.milestones:
+        given = replace(given, milestones=(Milestone("the plan given", date.max),))
+    if action is Action.ENGAGE_MEDIATOR:
+        given = replace(given, previous_attempts_report="the report given " * 2)
+    try:
+        transition(given, action, critical=True, iap_finding=IapFinding.NO_BREACH, today=today)
+    except SystemicError as err:
+        return err.message
+    return None
 
 
 def actor_of(stage: Stage, action: Action) -> Actor:

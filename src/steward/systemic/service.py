@@ -15,6 +15,7 @@ from steward.accounts.models import User
 from steward.accounts.principal import Principal
 from steward.authz import Permission, Role
 from steward.config import Settings, get_settings
+from steward.db import utcnow
 from steward.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from steward.events import record_event, record_publication
 from steward.outbox import enqueue_email
@@ -176,8 +177,11 @@ def propose(session: Session, actor: Principal, *, title: str, reasoning: str, e
     """(d) A DUG member proposes that there may be a systemic failure, citing evidence."""
     actor.require(Permission.SYSTEMIC_PROPOSE)
     try:
-        cited = domain.parse_evidence_refs(evidence)
+        lines = domain.parse_evidence_lines(evidence)
+        cited = [e for _, e in lines]
         domain.proposal_signal(0, title, reasoning, cited, now)
+        for n, item in lines:
+            _check_evidence(session, actor, n, item, now)
     except SystemicError as err:
         raise _invalid(err) from None
     row = Signal(kind=SignalKind.PROPOSAL.value, key=f"proposal:pending:{now.timestamp()}:{actor.user_id}",
@@ -196,7 +200,38 @@ def propose(session: Session, actor: Principal, *, title: str, reasoning: str, e
     return row
 
 
-MAX_ID = 2**31 - 1
+def _check_evidence(session: Session, actor: Principal, n: int, item: Evidence, now: datetime) -> None:
+    """The cited record exists and the proposer may see it; a record they may not see (a
+    dispute they are recused from, R-DUG-3, or confidential to others, R-DSP-7) is answered as
+    one that does not exist, so the answer reveals nothing of it. A month is one that has begun."""
+    from steward.audits import repository as audits_repository
+    from steward.audits.models import AuditFinding
+    from steward.disputes import repository as disputes_repository
+
+    found, what = True, ""
+    if item.kind is EvidenceKind.DISPUTE:
+        found = disputes_repository.readable_case(session, actor, int(item.ref)) is not None
+        what = f"no dispute #{item.ref} that you may see"
+    elif item.kind is EvidenceKind.AUDIT:
+        found = audits_repository.audit(session, int(item.ref)) is not None
+        what = f"no audit #{item.ref}"
+    elif item.kind is EvidenceKind.AUDIT_FINDING:
+        audit_id, _, finding_id = item.ref.partition("/")
+        finding = session.get(AuditFinding, int(finding_id))
+        found = finding is not None and finding.audit_id == int(audit_id)
+        what = f"no finding #{finding_id} of audit #{audit_id}"
+    elif item.kind is EvidenceKind.PROPOSAL:
+        found = repository.signal(session, actor, int(item.ref)) is not None
+        what = f"no signal #{item.ref} that you may see"
+    elif item.kind is EvidenceKind.SLA_MONTH:
+        month = item.ref.split("/")[0]
+        found = month <= f"{now:%Y-%m}"
+        what = f"the month {month} has not begun"
+    if not found:
+        raise SystemicError(f"line {n} ({item.kind.value} {item.ref}): {what}", "evidence")
+
+
+MAX_ID = domain.MAX_REF_ID
 
 
 def get_signal(session: Session, principal: Principal, signal_id: int) -> Signal:
@@ -332,13 +367,17 @@ def engaged(row: Review, role: str) -> set[int]:
     return {p.user_id for p in row.participants if p.role == role}
 
 
-def available_actions(session: Session, principal: Principal, row: Review) -> list[Action]:
-    """The actions this person may take now (for pages and the API)."""
+def available_actions(session: Session, principal: Principal, row: Review,
+                      now: datetime | None = None) -> list[Action]:
+    """The actions this person may take now (for pages, the API and the CLI): theirs to take, and
+    whose guards on the review's state pass (``domain.blocked``): a step that would be refused
+    whatever is given with it is not offered."""
     review_parties = parties(session, row.operator_org_id)
     stand_in = accounts.chairs_recused(session, review_parties)
+    f, today = facts(row), _today(now or utcnow())
     seen: list[Action] = []
     for t in domain.actions_from(Stage(row.stage)):
-        if t.action in seen:
+        if t.action in seen or domain.blocked(f, t.action, today) is not None:
             continue
         try:
             _check_actor(principal, row, t.action, review_parties=review_parties, stand_in=stand_in)

@@ -67,8 +67,10 @@ def parse_calendar(code: str, timezone: str = DEFAULT_TIMEZONE) -> CalendarSpec:
     offending part when the country, subdivision or zone is unknown.
     """
     raw = code.strip()
+    zone_field = "timezone"
     if "@" in raw:
         raw, timezone = (part.strip() for part in raw.split("@", 1))
+        zone_field = "calendar"  # the zone was typed as part of the calendar code: name that
     if not raw:
         raise CalendarError("calendar code is empty; expected e.g. US-CA", "calendar")
     country, _, subdivision = raw.partition("-")
@@ -84,7 +86,7 @@ def parse_calendar(code: str, timezone: str = DEFAULT_TIMEZONE) -> CalendarSpec:
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise CalendarError(f"unknown time zone {timezone!r}", "timezone") from exc
+        raise CalendarError(f"unknown time zone {timezone!r}", zone_field) from exc
     return CalendarSpec(country=country, subdivision=sub, timezone=timezone)
 
 
@@ -111,6 +113,14 @@ class WorkdayCalendar:
     def zone(self) -> ZoneInfo:
         """The calendar's time zone."""
         return ZoneInfo(self.spec.timezone)
+
+    @property
+    def last_day(self) -> date:
+        """The last day a deadline can be counted to: the ``holidays`` package knows each
+        country's holidays up to a year (2100 for most); past it every weekday would count as a
+        working day, and past ``date.max`` there are no days (the due moment is the next midnight)."""
+        end = int(getattr(self._holidays, "end_year", date.max.year))
+        return min(date(min(end, date.max.year), 12, 31), date.max - timedelta(days=1))
 
     @property
     def weekend(self) -> frozenset[int]:
@@ -239,11 +249,17 @@ def working_day_deadline(
     cal = calendar or WorkdayCalendar()
     if working_days < 1:
         raise CalendarError("working days must be at least 1", "working_days")
-    day = cal.local_date(start)
+    last = cal.last_day
+    try:
+        day = cal.local_date(start)
+    except OverflowError:  # an aware moment at the very end of year 9999, moved into the zone
+        raise _too_late(start, cal) from None
     counted: list[date] = []
     skipped: list[SkippedDay] = []
-    limit = day + timedelta(days=_MAX_SPAN_DAYS)
+    limit = day + timedelta(days=min(_MAX_SPAN_DAYS, max((last - day).days, 0)))
     while len(counted) < working_days:
+        if day >= last:
+            raise _too_late(start, cal)
         day += timedelta(days=1)
         if day > limit:
             raise CalendarError(
@@ -263,6 +279,14 @@ def working_day_deadline(
         counted=tuple(counted),
         skipped=tuple(skipped),
         due=cal.end_of_day(counted[-1]),
+    )
+
+
+def _too_late(start: datetime, cal: WorkdayCalendar) -> CalendarError:
+    return CalendarError(
+        f"cannot count working days from {start.isoformat()}: the deadline would fall after "
+        f"{cal.last_day.isoformat()}, the last day whose public holidays are known in {cal.spec.code}",
+        "start",
     )
 
 

@@ -326,3 +326,11 @@ def test_restore_from_backup_verifies_with_the_same_root(
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{restored_url.rsplit("/", 1)[1]}"'))
             admin.dispose()
+
+
+def test_verify_tells_its_progress_over_the_entries(session: Session, key: None) -> None:
+    fill(session, 450)
+    calls: list[tuple[int, int]] = []
+    report = service.verify_log(session, load_verifier(get_settings()), progress=lambda d, t: calls.append((d, t)))
+    assert report.ok and report.entries == 450
+    assert calls == [(200, 450), (400, 450), (450, 450)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -72,6 +72,20 @@ def test_opening_needs_an_eligible_matter_and_a_dug_decision_R_ESC_1(session, wo
     with pytest.raises(Forbidden):
         service.open_ballot(session, world["voters"]["cc"].principal(session), matter_type="urgent_review",
                             matter_id=world["review"].id, option="spill_board", closes_at=CLOSES, now=NOW)
+
+
+def test_a_closing_moment_far_ahead_is_refused_and_opens_nothing(session, world) -> None:  # type: ignore[no-untyped-def]
+    far = [datetime(9999, 12, 31, 23, 59, tzinfo=UTC), NOW + timedelta(days=367),
+           datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-5)))]  # past the last moment in UTC
+    emails = len(session.scalars(select(OutboxEmail.id)).all())
+    for closes in far:
+        with pytest.raises(Invalid) as err:
+            service.open_ballot(session, world["chair"].principal(session), matter_type="urgent_review",
+                                matter_id=world["review"].id, option="golden_bylaw", closes_at=closes, now=NOW)
+        assert err.value.field == "closes_at", closes
+    assert session.scalar(select(AuditEvent).where(AuditEvent.tag == "ballot:opened")) is None
+    assert len(session.scalars(select(OutboxEmail.id)).all()) == emails
+    assert _open(session, world).closes_at == CLOSES  # within the horizon: opened
 
 
 def test_open_emails_every_operators_contacts_R_ESC_1(session, world) -> None:  # type: ignore[no-untyped-def]

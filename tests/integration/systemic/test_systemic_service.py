@@ -14,7 +14,7 @@ from steward.events import AuditEvent, Publication
 from steward.outbox import OutboxEmail
 from steward.sla.models import SlaReport
 from steward.systemic import repository, service
-from steward.systemic.models import Signal
+from steward.systemic.models import Milestone, Signal
 from steward.systemic.service import ActInput
 from tests.integration.ballots.factories import passed_decision
 
@@ -98,10 +98,13 @@ def test_sla_and_audit_signals_R_SYS_1(session, make) -> None:  # type: ignore[n
 def test_signals_are_for_the_dug_only(session, make) -> None:  # type: ignore[no-untyped-def]
     member = make.user("dug_member")
     operator = make.user("operator_staff", org=make.operator())
+    complainant = make.operator("Complaining Registry", tlds=(("example2", "country-code"),))
+    [dispute] = _disputes(session, complainant.id, 1, NOW - timedelta(days=2), timedelta(0))
     row = service.propose(session, member.principal(session), title="Root zone publication delays",
                           reasoning="Three operators report publication taking over a week.",
-                          evidence="dispute 4\nhttps://example.org/report", now=NOW)
-    assert row.key == f"proposal:{row.id}" and row.evidence[1]["kind"] == "dispute"
+                          evidence=f"dispute {dispute}\nhttps://example.org/report", now=NOW)
+    assert row.key == f"proposal:{row.id}" and row.evidence[1] == {
+        "kind": "dispute", "ref": str(dispute), "label": f"dispute {dispute}"}
     with pytest.raises(NotFound):
         service.get_signal(session, operator.principal(session), row.id)
     with pytest.raises(Forbidden):
@@ -109,6 +112,100 @@ def test_signals_are_for_the_dug_only(session, make) -> None:  # type: ignore[no
     with pytest.raises(Invalid) as err:
         service.propose(session, member.principal(session), title="t", reasoning="short", evidence="", now=NOW)
     assert err.value.field == "reasoning"
+
+
+def _counts(session) -> tuple[int, ...]:  # type: ignore[no-untyped-def]
+    return tuple(len(session.scalars(select(model.id)).all()) for model in (Signal, OutboxEmail, AuditEvent))
+
+
+def test_cited_evidence_must_exist_and_be_visible_to_the_proposer_R_SYS_1_R_DUG_3_R_DSP_7(session, make) -> None:  # type: ignore[no-untyped-def]
+    """A proposal citing what does not exist is refused naming the evidence line, and stores,
+    archives and emails nothing; a dispute the proposer may not see is answered exactly as one
+    that does not exist."""
+    denic = make.operator("DENIC eG", tlds=(("de", "country-code"),))
+    member = make.user("dug_member", org=make.operator("SIDN", tlds=(("nl", "country-code"),)))
+    recused = make.user("dug_member", org=denic)  # DENIC's disputes are not theirs to see (R-DUG-3)
+    firm = make.org("Audit Firm", "audit_firm")
+    [lodged] = _disputes(session, denic.id, 1, NOW - timedelta(days=3), timedelta(0))
+    unlodged = DisputeCase(reference="D-draft", title="Draft", complainant_org_id=denic.id, stage="negotiation",
+                           subject="performance")  # between the parties: not the DUG's (R-DSP-7)
+    audit, other = (Audit(cycle=c, due_on=date(2026, 1, 1), firm_id=firm.id, declaration="independent",
+                          declared_on=date(2026, 1, 1), commissioned_on=date(2026, 1, 1)) for c in (1, 2))
+    session.add_all([unlodged, audit, other])
+    session.flush()
+    finding = AuditFinding(audit_id=audit.id, title="Change log gaps", severity="major")
+    session.add(finding)
+    session.flush()
+
+    def propose(who, evidence):  # type: ignore[no-untyped-def]
+        return service.propose(session, who.principal(session), title="Publication delays",
+                               reasoning="Publication has taken over a week for many operators.",
+                               evidence=evidence, now=NOW)
+
+    def refused(who, evidence):  # type: ignore[no-untyped-def]
+        before = _counts(session)
+        with pytest.raises(Invalid) as err:
+            propose(who, evidence)
+        assert err.value.field == "evidence", evidence
+        assert _counts(session) == before and not session.new, evidence  # nothing stored, archived or emailed
+        return err.value.message
+
+    missing = refused(member, "https://example.org/report\ndispute 99999")
+    assert missing == "line 2 (dispute 99999): no dispute #99999 that you may see"
+    hidden = refused(recused, f"https://example.org/report\ndispute {lodged}")
+    assert hidden == missing.replace("99999", str(lodged))  # not told apart from a missing dispute
+    assert refused(member, f"dispute {unlodged.id}") == f"line 1 (dispute {unlodged.id}): no dispute #{unlodged.id} that you may see"
+    assert "no audit #99999" in refused(member, "audit 99999")
+    assert "'abc' is not an audit number" in refused(member, "audit abc")
+    assert f"no finding #{finding.id} of audit #{other.id}" in refused(member, f"audit_finding {other.id}/{finding.id}")
+    assert "'2026-13' is not a month" in refused(member, "sla_month 2026-13")
+    assert "the month 2026-12 has not begun" in refused(member, "sla_month 2026-12/publish")
+    assert "no signal #99999" in refused(member, "proposal 99999")
+
+    first = propose(member, "")
+    row = propose(member, f"dispute #{lodged}\naudit {audit.id}\naudit_finding {audit.id}/{finding.id}\n"
+                          f"sla_month 2026-11/publish\nproposal {first.id}\nhttps://example.org/report")
+    assert [(e["kind"], e["ref"]) for e in row.evidence[1:]] == [
+        ("dispute", str(lodged)), ("audit", str(audit.id)), ("audit_finding", f"{audit.id}/{finding.id}"),
+        ("sla_month", "2026-11/publish"), ("proposal", str(first.id)), ("link", "https://example.org/report")]
+
+
+def test_milestones_and_steps_due_too_far_ahead_are_refused_R_SYS_2(session, make) -> None:  # type: ignore[no-untyped-def]
+    chair = make.user("dug_chair", "dug_member")
+    review = _root_cause_review(session, chair)
+    review.stage = "long_term"
+    session.flush()
+    c = chair.principal(session)
+    for far in ("9999-12-31 Re-architect the pipeline", "2026-12-01 Plan\n2031-11-29 Re-architect the pipeline"):
+        with pytest.raises(Invalid, match="more than 5 years ahead") as err:
+            service.act(session, c, review.id, "add_step", ActInput(milestones=far), NOW)
+        assert err.value.field == "milestones"
+        assert review.milestones == [] and not session.new
+    service.act(session, c, review.id, "add_step", ActInput(milestones="2031-11-28 Re-architect the pipeline"), NOW)
+    assert [m.due for m in review.milestones] == [date(2031, 11, 28)]
+
+
+def test_the_next_steps_offered_are_those_whose_guards_pass_R_SYS_2(session, make) -> None:  # type: ignore[no-untyped-def]
+    chair = make.user("dug_chair", "dug_member")
+    review = _root_cause_review(session, chair)
+    review.stage = "remediation"
+    session.add_all([Milestone(review_id=review.id, kind="remediation", title=t, due=date(2026, 12, 10))
+                     for t in ("Fix the cron", "Add monitoring")])
+    session.flush()
+    session.refresh(review)
+    c = chair.principal(session)
+
+    def offered() -> list[str]:
+        return [a.value for a in service.available_actions(session, chair.principal(session), review, now=NOW)]
+
+    assert offered() == ["complete_milestone"]  # not request_advice, which would be refused
+    with pytest.raises(Invalid, match="not completed"):
+        service.act(session, c, review.id, "request_advice", ActInput(), NOW)
+    for m in list(review.milestones):
+        service.act(session, c, review.id, "complete_milestone", ActInput(milestone_id=m.id), NOW)
+    assert offered() == ["request_advice"]  # nothing left to complete
+    service.act(session, c, review.id, "request_advice", ActInput(), NOW)
+    assert review.stage == "advice"
 
 
 def test_the_whole_urgent_review_path_R_SYS_2(session, make) -> None:  # type: ignore[no-untyped-def]

@@ -56,6 +56,16 @@ def test_schedule_refuses_past_opening_and_short_ballots() -> None:
     b.check_schedule(OPEN, OPEN + timedelta(hours=72), OPEN, 72)
 
 
+def test_schedule_refuses_a_closing_moment_beyond_the_horizon() -> None:
+    b.check_schedule(OPEN, OPEN + timedelta(days=366), OPEN, 72, 366)
+    with pytest.raises(BallotError, match="within 366 days") as err:
+        b.check_schedule(OPEN, OPEN + timedelta(days=366, minutes=1), OPEN, 72, 366)
+    assert err.value.field == "closes_at"
+    with pytest.raises(BallotError) as err:
+        b.check_schedule(OPEN, datetime(9999, 12, 31, 23, 59, tzinfo=UTC), OPEN, 72, 366)
+    assert err.value.field == "closes_at"
+
+
 def test_electorate_is_every_operator_with_a_chamber_one_vote_per_chamber_R_ESC_1() -> None:
     chambers = {
         1: chambers_of([TldType.COUNTRY_CODE]),

@@ -196,6 +196,32 @@ def test_member_proposal_needs_reasoning_and_cites_evidence_R_SYS_1() -> None:
         d.parse_evidence_refs("dispute 1\nrumour 2")
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("audit abc", "line 1: 'abc' is not an audit number"),
+        ("dispute 1\ndispute -4", "line 2: '-4' is not a dispute number"),
+        ("dispute 99999999999", "is not a dispute number"),
+        ("sla_month 2026-13", "line 1: '2026-13' is not a month YYYY-MM"),
+        ("sla_month 2026-1", "is not a month YYYY-MM"),
+        ("sla_month 2026-10/", "name the metric"),
+        ("audit_finding 3", "AUDIT/FINDING"),
+        ("audit_finding 3/x", "'x' is not a finding number"),
+        ("https://", "names no host"),
+    ],
+)
+def test_cited_evidence_of_the_wrong_form_is_refused_naming_the_line(text: str, message: str) -> None:
+    with pytest.raises(SystemicError, match=message) as err:
+        d.parse_evidence_lines(text)
+    assert err.value.field == "evidence"
+
+
+def test_cited_evidence_is_normalised_with_its_line() -> None:
+    lines = d.parse_evidence_lines("dispute #007\n\nsla_month 2026-10/publish\naudit_finding 3 / 7")
+    assert [(n, e.kind.value, e.ref) for n, e in lines] == [
+        (1, "dispute", "7"), (3, "sla_month", "2026-10/publish"), (4, "audit_finding", "3/7")]
+
+
 # ------------------------------------------------------------------ urgent review ladder
 
 EXPERT = Expert("Ada", ("DNS operations",), None)
@@ -227,6 +253,11 @@ def test_milestones_parse_and_validate() -> None:
         d.parse_milestones("soon Fix it")
     with pytest.raises(SystemicError, match="past"):
         d.check_plan([Milestone("x", date(2026, 1, 1))], TODAY)
+    d.check_plan([Milestone("x", d.plan_horizon(TODAY))], TODAY)
+    assert d.plan_horizon(TODAY) == date(2031, 11, 28) and d.plan_horizon(date(2028, 2, 29)) == date(2033, 2, 28)
+    with pytest.raises(SystemicError, match="milestone 2 is due more than 5 years ahead") as err:
+        d.check_plan([Milestone("x", TODAY), Milestone("y", date(9999, 12, 31))], TODAY)
+    assert err.value.field == "milestones"
     assert d.overdue(ms, date(2026, 12, 11)) == [ms[0]]
 
 
@@ -318,6 +349,32 @@ def test_no_remedy_confirmed_once_the_period_ended_R_DSP_6() -> None:
             except SystemicError:
                 pass
         assert allowed == [Action.CONFIRM_REMEDY if day <= due else Action.REMEDY_LAPSED], day
+
+
+def test_steps_offered_are_those_whose_guards_pass_R_SYS_2() -> None:
+    open_, done = Milestone("Fix", TODAY), Milestone("Fix", TODAY, TODAY)
+    f = ReviewFacts(Stage.REMEDIATION, milestones=(done, open_))
+    assert d.blocked(f, Action.REQUEST_ADVICE, TODAY) == "milestones not completed yet: Fix"
+    assert d.blocked(f, Action.COMPLETE_MILESTONE, TODAY) is None
+    f = ReviewFacts(Stage.REMEDIATION, milestones=(done,))
+    assert d.blocked(f, Action.REQUEST_ADVICE, TODAY) is None
+    assert d.blocked(f, Action.COMPLETE_MILESTONE, TODAY) == "every milestone is completed"
+    # what the step brings itself is taken as given: the plan, the advice, the report, the finding
+    assert d.blocked(ReviewFacts(Stage.ROOT_CAUSE, findings="Queue starved"), Action.AGREE_REMEDIATION) is None
+    assert d.blocked(ReviewFacts(Stage.ROOT_CAUSE), Action.AGREE_REMEDIATION) == "record the root-cause findings first"
+    assert d.blocked(ReviewFacts(Stage.ROOT_CAUSE), Action.RECORD_FINDINGS) is not None
+    assert d.blocked(ReviewFacts(Stage.DETERMINED), Action.START_ROOT_CAUSE) is not None
+    assert d.blocked(ReviewFacts(Stage.ADVICE), Action.ADVISE) is None
+    assert d.blocked(ReviewFacts(Stage.LONG_TERM), Action.ENGAGE_MEDIATOR) is None
+    assert d.blocked(ReviewFacts(Stage.LONG_TERM), Action.CONCLUDE) is not None
+    assert d.blocked(ReviewFacts(Stage.LONG_TERM), Action.COMPLETE_STEP) is not None
+    assert d.blocked(ReviewFacts(Stage.IAP), Action.IAP_DECISION) is None
+    period = ReviewFacts(Stage.REMEDY_PERIOD, remedy_due=TODAY)
+    assert d.blocked(period, Action.CONFIRM_REMEDY, TODAY) is None
+    assert d.blocked(period, Action.REMEDY_LAPSED, TODAY) is not None
+    after = TODAY + timedelta(days=1)
+    assert d.blocked(period, Action.CONFIRM_REMEDY, after) is not None
+    assert d.blocked(period, Action.REMEDY_LAPSED, after) is None
 
 
 def test_actions_outside_the_table_are_refused() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -174,6 +174,7 @@ def test_parse_calendar_accepts_zone_suffix() -> None:
         ("US-ZZ", "UTC", "calendar"),
         ("", "UTC", "calendar"),
         ("US-CA", "Mars/Olympus", "timezone"),
+        ("US-CA@Mars/Base", "UTC", "calendar"),  # the zone typed in the calendar code: name that
     ],
 )
 def test_bad_calendar_is_refused_naming_the_field(code: str, tz: str, field: str) -> None:
@@ -189,6 +190,27 @@ def test_bad_deadline_inputs_are_refused() -> None:
     with pytest.raises(CalendarError) as err:
         working_day_deadline(datetime(2025, 1, 1), 1, CAL)
     assert err.value.field == "start"
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        datetime(9999, 1, 1, tzinfo=LA),  # once an OverflowError
+        datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-12))),  # past date.max in LA
+        la(2101, 3, 2),  # past the holiday data: every weekday would count
+        la(2100, 12, 30),  # day 2 falls in 2101
+    ],
+)
+def test_a_deadline_past_the_known_holidays_is_refused_naming_the_start(start: datetime) -> None:
+    with pytest.raises(CalendarError, match="public holidays are known") as err:
+        working_day_deadline(start, 2, CAL)
+    assert err.value.field == "start"
+
+
+def test_a_deadline_up_to_the_last_known_day_is_counted() -> None:
+    assert CAL.last_day == date(2100, 12, 31)
+    d = working_day_deadline(la(2100, 12, 28), 2, CAL)  # Tuesday: Wednesday and Thursday count
+    assert d.counted == (date(2100, 12, 29), date(2100, 12, 30))
 
 
 def test_calendar_day_deadline_is_plain_calendar_time() -> None:
