@@ -228,6 +228,14 @@ def _open_sqlite_backup(source: Path) -> tuple[sqlite3.Connection, BackupInfo]:
     pages = int.from_bytes(header[28:32], "big")
     if header[24:28] == header[92:96] and size < pages * page_size:
         raise _NotSteward(f"it is truncated ({size} of {pages * page_size} bytes)")
+    # A copy of a live database may have committed transactions still in a -wal file beside it,
+    # which the immutable read below would silently leave out: refuse rather than lose them.
+    wal = source.with_name(source.name + "-wal")
+    if header[18:20] == b"\x02\x02" and wal.is_file() and wal.stat().st_size > 0:
+        raise _NotSteward(
+            f"its write-ahead log {wal.name} beside it holds transactions the file itself does not "
+            "(a copy of a live database?); make backups with `steward backup`"
+        )
     # immutable: no lock, no -wal/-shm files created beside the backup
     conn = sqlite3.connect(f"{source.as_uri()}?mode=ro&immutable=1", uri=True)
     try:

@@ -139,13 +139,18 @@ def _manage_refusal(session: Session, actor: Principal, kind: MatterKind, matter
     from steward.governance.service import subject_parties
 
     matter_parties, _confidential = subject_parties(session, kind.value, str(matter_id))
+    # one answer whatever the reason: telling a member "recused" would tell them who the matter's
+    # parties are, which a review they may not read keeps from them
+    refusal = ("Consent ballots on this matter are not yours to manage: they are the DUG chair's, or "
+               "a DUG member's standing in when every chair is recused; whose organisation is a party "
+               "to the matter is recused (R-DUG-3).")
     if actor.organisation_id is not None and actor.organisation_id in matter_parties:
-        return "You are recused from this matter: your organisation is a party (R-DUG-3)."
+        return refusal
     if actor.has(Permission.BALLOT_MANAGE):
         return None
     if actor.has_role(Role.DUG_MEMBER) and accounts.chairs_recused(session, matter_parties):
         return None
-    return "Consent ballots are opened and executed by the DUG chair (or, when the chair is recused, a DUG member)."
+    return refusal
 
 
 def may_manage(session: Session, actor: Principal, ballot_or_matter: Ballot | tuple[MatterKind, int]) -> bool:
@@ -350,7 +355,7 @@ def close_ballot(session: Session, actor: Principal | None, ballot_id: int, now:
     if actor is not None and not actor.has_role(Role.DUG_MEMBER):
         actor.require(Permission.BALLOT_MANAGE)
     ballot = get(session, ballot_id, lock=True)
-    if actor is not None and not actor.has(Permission.BALLOT_MANAGE):  # a stand-in (R-DUG-3)
+    if actor is not None:  # the chair, or a stand-in; never someone recused (R-DUG-3)
         _require_manage(session, actor, MatterKind(ballot.matter_type), ballot.matter_id)
     st = status_of(ballot, now)
     if st is Status.CLOSED:

@@ -151,9 +151,9 @@ def get_case(case_id: CaseId, db: DbSession, principal: CurrentPrincipal) -> Cas
 
 @router.get("/{case_id}/archive", response_model=list[SealedEntryOut])
 def archive_entries(case_id: CaseId, db: DbSession, principal: CurrentPrincipal) -> list[SealedEntryOut]:
-    """For the parties: the case's sealed archive entries, opened (salt and content), to prove
-    to anyone that a record existed unaltered at its date (R-DSP-9; check one with
-    ``POST /api/v1/archive/entries/{seq}/reveal``)."""
+    """For the parties: the sealed archive entries of their own steps (of every step once both
+    consented to disclosure, R-DSP-7), opened (salt and content), to prove to anyone that a record
+    existed unaltered at its date (R-DSP-9; check one with ``POST /api/v1/archive/entries/{seq}/reveal``)."""
     return [SealedEntryOut(**e) for e in service.archive_reveals(db, principal, case_id)]
 
 

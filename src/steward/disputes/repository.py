@@ -537,3 +537,11 @@ def sealed_events(session: Session, case_id: int) -> list[AuditEvent]:
                AuditEvent.public.is_(False))
         .order_by(AuditEvent.id)
     ))
+
+
+def organisations_of_users(session: Session, user_ids: set[int]) -> dict[int, int | None]:
+    """Each user's organisation, by user id."""
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User.id, User.organisation_id).where(User.id.in_(sorted(user_ids))))
+    return {int(uid): org for uid, org in rows}

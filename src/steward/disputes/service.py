@@ -618,24 +618,30 @@ def _notify(db: Session, principal: Principal, row: DisputeCase, outcome: domain
 
 
 def archive_reveals(db: Session, principal: Principal, case_id: int) -> list[dict[str, Any]]:
-    """The case's sealed entries in the archive log, opened: position, salt and content (R-DSP-9).
-    For its parties only (the complainant's staff, the IFM's): with them a party proves to anyone
-    that a record existed, unaltered, at its date, which the log alone shows without content
-    (``POST /api/v1/archive/entries/N/reveal`` checks one). Whether to show it is theirs to decide
-    (R-DSP-7); others who see the case get 403, strangers 404."""
+    """A party's own sealed entries of the case in the archive log, opened: position, salt and
+    content (R-DSP-9). With them a party proves to anyone that its record existed, unaltered, at
+    its date, which the log alone shows without content (``POST /api/v1/archive/entries/N/reveal``
+    checks one). A party gets the entries of the steps its own people took; once both parties
+    consented to disclosure (R-DSP-7), every entry of the case. Others who see the case get 403,
+    strangers 404."""
     from steward.archive import service as archive
 
     row = get_case(db, principal, case_id)
-    if not domain.relations(viewer_of(principal), parties(db, row)) & {CaseRole.COMPLAINANT, CaseRole.IFM}:
+    facts = parties(db, row)
+    rels = domain.relations(viewer_of(principal), facts)
+    if CaseRole.COMPLAINANT in rels:
+        own = frozenset({facts.complainant_org_id})
+    elif CaseRole.IFM in rels:
+        own = facts.ifm_org_ids
+    else:
         raise Forbidden("Only the parties to a dispute (its complainant and the IFM) open its archive entries.")
     events = repository.sealed_events(db, row.id)
+    if not facts.disclosed:  # the other party's filings stay theirs to prove
+        orgs = repository.organisations_of_users(db, {e.actor_id for e in events if e.actor_id is not None})
+        events = [e for e in events if e.actor_id is not None and orgs.get(e.actor_id) in own]
     positions = archive.event_seqs(db, [e.id for e in events])
-    out = []
-    for event in events:
-        seq = positions.get(event.id)
-        if seq is not None:
-            out.append({"event": event.id, "tag": event.tag, **archive.reveal(db, seq)})
-    return out
+    return [{"event": e.id, "tag": e.tag, **archive.reveal(db, positions[e.id])}
+            for e in events if e.id in positions]
 
 
 def _label(principal: Principal) -> str:

@@ -410,8 +410,12 @@ def parse_evidence_lines(text: str) -> list[tuple[int, Evidence]]:
         if not line:
             continue
         if line.startswith(("https://", "http://")):
-            if not urlsplit(line).hostname:
-                raise SystemicError(f"line {n}: the link {line!r} names no host", "evidence")
+            try:
+                host = urlsplit(line).hostname
+            except ValueError:  # e.g. an unclosed IPv6 bracket
+                host = None
+            if not host:
+                raise SystemicError(f"line {n}: the link {line!r} is not a URL with a host", "evidence")
             found.append((n, Evidence(EvidenceKind.LINK, line, line)))
             continue
         kind, _, ref = line.partition(" ")

@@ -262,6 +262,8 @@ def test_a_chair_whose_organisation_is_a_party_does_not_open_the_ballot_R_DUG_3(
     ballot = _open(session, world)  # a chair who is not recused does
     for k in ("cc", "g"):
         _vote(session, world, k, "yes", ballot_id=ballot.id)
+    with pytest.raises(Forbidden, match="recused"):  # nor closes it by hand (the worker does)
+        service.close_ballot(session, recused_chair.principal(session), ballot.id, CLOSES)
     service.close_ballot(session, None, ballot.id, CLOSES)
     with pytest.raises(Forbidden, match="recused"):  # nor executes the option the customers consented to
         service.execute_option(session, recused_chair.principal(session), ballot.id, "", CLOSES)

@@ -189,6 +189,31 @@ def test_restore_refuses_anything_but_a_steward_backup_and_changes_nothing(
     assert "Continue?" not in invoke("restore", str(bad)).output
 
 
+def test_restore_refuses_a_live_copy_whose_wal_holds_transactions(
+    database: Path, good_backup: Path, tmp_path: Path
+) -> None:
+    """A plain copy of a running database (the file and its -wal): the read that checks a backup
+    ignores the -wal, so restoring would silently drop what it holds — refused instead."""
+    import shutil
+
+    live = tmp_path / "live" / "steward.db"
+    live.parent.mkdir()
+    sqlite_copy(good_backup, live)
+    conn = sqlite3.connect(live)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute("CREATE TABLE only_in_the_wal (x INTEGER)")
+    conn.commit()
+    copy = tmp_path / "copy" / "steward.db"
+    copy.parent.mkdir()
+    shutil.copy(live, copy)
+    shutil.copy(live.with_name("steward.db-wal"), copy.with_name("steward.db-wal"))
+    conn.close()
+    before = sqlite_content(database)
+    refused(invoke("restore", "--yes", str(copy)), str(copy), "write-ahead log")
+    assert sqlite_content(database) == before
+
+
 def test_restore_refuses_a_missing_file_or_a_directory(database: Path, tmp_path: Path) -> None:
     before = sqlite_content(database)
     refused(invoke("restore", "--yes", str(tmp_path / "nope.backup")), "no backup file at", str(tmp_path / "nope.backup"))

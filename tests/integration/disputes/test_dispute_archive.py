@@ -66,26 +66,35 @@ def test_an_archived_dispute_altered_or_deleted_in_the_database_is_named_R_DSP_9
     assert any(p.startswith(f"dispute {refused_ref} (#{refused_id}) deleted") for p in problems), problems
 
 
-def test_a_party_opens_its_cases_sealed_entries_to_prove_them_R_DSP_9(world: World) -> None:
-    """Issue 5: "a party can later reveal salt and content to prove it" — the complainant's staff
-    and the IFM's get the case's sealed entries opened; the log accepts each reveal. Others who
-    see the case get 403, strangers 404."""
+def test_a_party_opens_its_own_sealed_entries_to_prove_them_R_DSP_9(world: World) -> None:
+    """Issue 5: "a party can later reveal salt and content to prove it" — each party gets the
+    entries of the steps its own people took (the other party's filings stay theirs to prove,
+    R-DSP-7), and every entry once both consented to disclosure; the log accepts each reveal.
+    Others who see the case get 403, strangers 404."""
     from steward.errors import Forbidden, NotFound
 
     w = world
     with session_scope() as s:
         cid = service.open_case(s, w.p(s, "operator"), FORM, now=T0).id
     act(w, "member", cid, "request_response", T0)
+    act(w, "ifm", cid, "submit_response", T0, text="Our written response.")
     with session_scope() as s:
-        opened = service.archive_reveals(s, w.p(s, "operator"), cid)
-        assert [e["tag"] for e in opened] == ["dispute:lodged", "dispute:response_requested"]
-        assert opened[0]["content"]["data"]["document"]["kind"] == "complaint"
-        for e in opened:
-            assert archive.check_reveal(s, e["seq"], e["salt"], e["content"])
-        assert not archive.check_reveal(s, opened[0]["seq"], opened[0]["salt"], opened[1]["content"])
-        assert [e["seq"] for e in service.archive_reveals(s, w.p(s, "ifm"), cid)] == [e["seq"] for e in opened]
+        mine = service.archive_reveals(s, w.p(s, "operator"), cid)
+        assert [e["tag"] for e in mine] == ["dispute:lodged"]
+        assert mine[0]["content"]["data"]["document"]["kind"] == "complaint"
+        assert archive.check_reveal(s, mine[0]["seq"], mine[0]["salt"], mine[0]["content"])
+        theirs = service.archive_reveals(s, w.p(s, "ifm"), cid)
+        assert [e["tag"] for e in theirs] == ["dispute:response_submitted"]
+        assert archive.check_reveal(s, theirs[0]["seq"], theirs[0]["salt"], theirs[0]["content"])
+        assert not archive.check_reveal(s, mine[0]["seq"], mine[0]["salt"], theirs[0]["content"])
         with pytest.raises(Forbidden):
             service.archive_reveals(s, w.p(s, "member"), cid)
         for stranger in ("other_operator", "sysadmin", "recused"):
             with pytest.raises(NotFound):
                 service.archive_reveals(s, w.p(s, stranger), cid)
+    with session_scope() as s:
+        for who in ("operator", "ifm"):
+            service.consent_to_disclosure(s, w.p(s, who), cid)
+    with session_scope() as s:  # disclosed by both: every entry, to either party
+        every = [e["tag"] for e in service.archive_reveals(s, w.p(s, "operator"), cid)]
+    assert every[:3] == ["dispute:lodged", "dispute:response_requested", "dispute:response_submitted"]

@@ -207,7 +207,9 @@ def test_member_proposal_needs_reasoning_and_cites_evidence_R_SYS_1() -> None:
         ("sla_month 2026-10/", "name the metric"),
         ("audit_finding 3", "AUDIT/FINDING"),
         ("audit_finding 3/x", "'x' is not a finding number"),
-        ("https://", "names no host"),
+        ("https://", "is not a URL with a host"),
+        ("http://[::1", "line 1: the link 'http://\\[::1' is not a URL"),  # urlsplit's ValueError
+        ("dispute 1\nhttp://[zz]/x", "line 2: .* is not a URL with a host"),
     ],
 )
 def test_cited_evidence_of_the_wrong_form_is_refused_naming_the_line(text: str, message: str) -> None:
