@@ -72,6 +72,10 @@ def archived_record(row: DisputeCase) -> dict[str, Any]:
     }
 
 
+def _document_label(doc_id: int, logged: Mapping[str, Any]) -> str:
+    return f"dispute document {doc_id} ({logged.get('kind')}, case #{logged.get('case')})"
+
+
 def verify_archived(session: Session, events: Mapping[int, AuditEvent]) -> list[str]:
     """The disputes' part of ``steward archive verify``: each document and closed case against
     the audit event that logged it. ``events`` are every audit event, by id (already checked
@@ -87,25 +91,28 @@ def verify_archived(session: Session, events: Mapping[int, AuditEvent]) -> list[
             records[int(event.data["record"]["id"])] = (event.id, event.data["record"])
     problems: list[str] = []
     if documents:
-        stored = {
-            d.id: d
-            for d in session.scalars(
-                select(DisputeDocument).options(selectinload(DisputeDocument.attachments))
-            )
-        }
-        for doc_id, (event_id, logged) in sorted(documents.items()):
-            doc = stored.get(doc_id)
-            label = f"dispute document {doc_id} ({logged.get('kind')}, case #{logged.get('case')})"
-            if doc is None:
-                problems.append(f"{label} deleted: audit event {event_id} recorded it")
+        seen: set[int] = set()
+        # streamed in batches, files included: a large archive is not held in memory at once
+        stream = session.scalars(
+            select(DisputeDocument).options(selectinload(DisputeDocument.attachments))
+            .order_by(DisputeDocument.id).execution_options(yield_per=200)
+        )
+        for doc in stream:
+            if doc.id not in documents:
                 continue
+            seen.add(doc.id)
+            event_id, logged = documents[doc.id]
             now = document_digest(doc, doc.attachments)
             changed = [k for k in ("case", "kind", "sha256", "attachments") if now[k] != logged.get(k)]
             if changed:
                 problems.append(
-                    f"{label} altered ({', '.join(changed)}): it differs from what audit event "
-                    f"{event_id} recorded"
+                    f"{_document_label(doc.id, logged)} altered ({', '.join(changed)}): it differs "
+                    f"from what audit event {event_id} recorded"
                 )
+            session.expunge(doc)
+        for doc_id in sorted(set(documents) - seen):
+            event_id, logged = documents[doc_id]
+            problems.append(f"{_document_label(doc_id, logged)} deleted: audit event {event_id} recorded it")
     if records:
         cases = {
             c.id: c
