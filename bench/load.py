@@ -310,6 +310,7 @@ def report(title: str, lat: Result, errors: dict[str, int], wall: float) -> dict
         print(f"    (server processes busy {_busy[0]:.0%} of the cores)")
         _busy[0] = float("nan")
     rates["all_p99"] = _server.percentile(everything, 99)
+    rates["all_rps"] = total / wall
     rates["errors"] = sum(errors.values())
     return rates
 
@@ -381,18 +382,22 @@ def one_backend(url: str, args: argparse.Namespace, tmp: Path) -> dict[str, floa
     finally:
         server.terminate()
         server.wait(timeout=30)
+    # the p99 goal is judged on the pausing mix (docs/reliability.md, "the reading chosen"); the mix
+    # without pause is the saturation test: its latency is the queue (clients ÷ throughput)
+    p99 = paced["all_p99"]
+    print(f"  mix, pausing: p99 {p99 * 1000:.1f} ms (goal < 100 ms: {'met' if p99 < 0.1 else 'MISSED'})")
+    print(f"  mix without pause (saturation): {mixed['all_rps']:.0f} req/s, p99 {mixed['all_p99'] * 1000:.1f} ms "
+          f"(not the goal's measure: its mean latency is {args.clients} clients ÷ the throughput)")
     for title, result in (("mix without pause", mixed), ("mix, pausing", paced)):
-        p99 = result["all_p99"]
-        print(f"  {title}: p99 {p99 * 1000:.1f} ms (goal < 100 ms: {'met' if p99 < 0.1 else 'MISSED'}); "
-              f"errors {int(result['errors'])} (goal 0: {'met' if result['errors'] == 0 else 'MISSED'})")
+        print(f"  {title}: errors {int(result['errors'])} (goal 0: {'met' if result['errors'] == 0 else 'MISSED'})")
     errors = mixed["errors"] + paced["errors"]
     if args.mix_only:
-        return {"ratio": float("nan"), "p99": mixed["all_p99"], "errors": errors}
+        return {"ratio": float("nan"), "p99": paced["all_p99"], "errors": errors}
     ratio = portal["portal"] / ceiling["ping"]
     print(f"  portal / ceiling: {ratio:.1%} (goal ≥ 30%: {'met' if ratio >= 0.30 else 'MISSED'})")
     print(f"  portal made every time / ceiling: {miss['portal_made'] / ceiling['ping']:.1%} (the cache's share: "
           f"{portal['portal'] / miss['portal_made']:.0f}×)")
-    return {"ratio": ratio, "p99": mixed["all_p99"], "errors": errors}
+    return {"ratio": ratio, "p99": paced["all_p99"], "errors": errors}
 
 
 def main() -> None:
