@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -145,6 +146,7 @@ def convene(
     nxt = next_cycle(schedule(session, today))
     if nxt is None:
         raise Conflict("Every scheduled review has been convened.")
+    _audits_and_reviews_in_turn(session)
     earlier = repo.reviews(session)
     if any(r.stage != Stage.closed.value for r in earlier):
         raise Conflict("A review is already in progress; close it before convening the next.")
@@ -178,12 +180,25 @@ def convene(
     return review
 
 
+_AUDIT_LINK_LOCK = 0x1A0D_17E5
+
+
+def _audits_and_reviews_in_turn(session: Session) -> None:
+    """Convening a review and publishing an audit take turns (PostgreSQL: a transaction lock; the
+    statements after it see what the other committed). Otherwise, run at once under READ
+    COMMITTED, neither would see the other and the audit would inform no running review. SQLite
+    runs writers one at a time anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LINK_LOCK})
+
+
 def link_published_audit(session: Session, actor: Principal, audit_id: int) -> list[int]:
     """Link an audit just published to every review not yet closed (R-AUD-2, R-IPRT-3).
 
     Called by ``steward.audits.service.publish``: results published while a review runs
     inform that review, not only the next one convened. Returns the ids of the reviews linked.
     """
+    _audits_and_reviews_in_turn(session)
     linked = []
     for review in repo.reviews(session):
         if review.stage == Stage.closed.value:
