@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 from steward.errors import Invalid
 
 
-def decode_utf8(data: bytes, what: str, field: str = "file") -> str:
-    """``data`` as text, or ``Invalid`` naming the line (and byte) that is not UTF-8."""
+def decode_utf8(data: bytes, field: str | None = None) -> str:
+    """The text of a file (a leading byte order mark dropped), or ``Invalid`` naming the first
+    byte that is not UTF-8 (its offset from the start of the file, counted from 0) and its line;
+    bad bytes are never silently replaced."""
+    skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
-        return data.decode("utf-8-sig")
+        return data[skip:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise Invalid(f"{what} is not UTF-8 text: line {line} (byte {exc.start}) cannot be read",
-                      field=field) from None
+        offset = skip + exc.start
+        line = data[:offset].count(b"\n") + 1
+        raise Invalid(
+            f"the file is not UTF-8 text (byte 0x{data[offset]:02x} at offset {offset})", field=field, line=line
+        ) from None
 
 
 def read_utf8(path: Path, field: str = "file") -> str:
@@ -23,4 +29,4 @@ def read_utf8(path: Path, field: str = "file") -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise Invalid(f"cannot read {path}: {exc.strerror or exc}", field=field) from None
-    return decode_utf8(data, str(path), field)
+    return decode_utf8(data, field)

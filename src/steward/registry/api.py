@@ -91,6 +91,6 @@ def import_file(file: UploadFile, db: DbSession, principal: Principal = require(
     raw = file.file.read(20 * 1024 * 1024 + 1)
     if len(raw) > 20 * 1024 * 1024:
         raise Invalid("the file is larger than 20 MiB", field="file")
-    text = decode_utf8(raw, "the file")
+    text = decode_utf8(raw, "file")
     report = service.import_root_zone(db, principal, text)
     return {"summary": report.summary(), **report.as_dict()}

@@ -21,6 +21,7 @@ from steward.errors import Invalid
 from steward.sla import domain, repository, service
 from steward.sla.rows import COLUMNS
 from steward.sla.schemas import CommentIn, ExplanationIn, PublishIn, ReportListItem, ReviewIn
+from steward.textfile import decode_utf8
 from steward.web import DbSession, Router, require
 
 router = Router(prefix="/api/v1/sla", tags=["sla"])
@@ -126,7 +127,7 @@ async def load_catalogue(
     request: Request, db: DbSession, principal: Principal = require(Permission.SLA_CATALOGUE)
 ) -> dict[str, Any]:
     """Load a new catalogue version written in TOML (see docs/sla.md)."""
-    text = service.decode_utf8(await request.body())
+    text = decode_utf8(await request.body())
     version = await run_in_threadpool(service.load_catalogue, db, principal, text)
     return _version(version)
 

@@ -18,6 +18,7 @@ from steward.errors import Invalid
 from steward.sla import domain, service
 from steward.sla.rows import paused_gc
 from steward.sla.service import EventFileInvalid
+from steward.textfile import decode_utf8
 
 NAME = "sla"
 app = typer.Typer(
@@ -54,7 +55,7 @@ def catalogue_load(
 ) -> None:
     """Load a new catalogue version; a bad file is refused with every problem named."""
     with fail_on_error():
-        text = service.decode_utf8(_read(file))
+        text = decode_utf8(_read(file))
         with session_scope() as db:
             version = service.load_catalogue(db, None, text, cause=cause)
     console.print(

@@ -3,7 +3,6 @@ publication, explanations of misses and the DUG's review (R-SLA-1, R-SLA-2)."""
 
 from __future__ import annotations
 
-import codecs
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from steward.sla.models import (
     SlaReviewComment,
 )
 from steward.sla.rows import RowError
+from steward.textfile import decode_utf8
 
 Progress = Callable[[int, int], None]
 
@@ -184,22 +184,6 @@ class IngestResult:
             "batch_id": self.batch_id,
             "message": self.message,
         }
-
-
-def decode_utf8(data: bytes) -> str:
-    """The text of an uploaded file (a leading byte order mark dropped), or Invalid naming the
-    first byte that is not UTF-8 (its offset from the start of the file, counted from 0) and its
-    line; bad bytes are never silently replaced."""
-    skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
-    try:
-        return data[skip:].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        offset = skip + exc.start
-        line = data[:offset].count(b"\n") + 1
-        bad = data[offset]
-        raise Invalid(
-            f"the file is not UTF-8 text (byte 0x{bad:02x} at offset {offset})", line=line
-        ) from None
 
 
 def parse_event_file(data: bytes | str, *, fmt: str, now: datetime) -> rows.ParsedEvents:
