@@ -11,7 +11,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from steward.errors import StewardError
 
-err = Console(stderr=True)
+# soft_wrap: an error is one line, whatever its length, so a path in it is never split by a
+# newline (the terminal wraps it for display; a log or a copy keeps it whole)
+err = Console(stderr=True, soft_wrap=True)
 
 
 @contextmanager

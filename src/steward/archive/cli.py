@@ -18,7 +18,7 @@ from steward.archive.checkpoint import NoteError, NoteVerifier
 from steward.archive.keys import load_verifier
 from steward.archive.merkle import check_proof_file
 from steward.archive.remote import Fetch, http_fetch, verify_remote
-from steward.cli_support import fail_on_error, progress_bar
+from steward.cli_support import err, fail_on_error, progress_bar
 from steward.config import get_settings
 from steward.db import session_scope, utcnow
 from steward.errors import Invalid
@@ -28,7 +28,6 @@ app = typer.Typer(
     help="The tamper-evident archive (RFC 9162 log, signed checkpoints).", no_args_is_help=True
 )
 console = Console()
-err = Console(stderr=True)
 
 
 @app.command("check-proof")
