@@ -122,6 +122,7 @@ def main() -> None:
     from sqlalchemy.exc import ArgumentError, DBAPIError
 
     from steward.cli_support import err
+    from steward.errors import StewardError
 
     try:
         app()
@@ -129,6 +130,9 @@ def main() -> None:
         problems = "; ".join(
             f"STEWARD_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors())
         err.print(f"[red]Error:[/red] invalid setting — {problems}", highlight=False)
+        raise SystemExit(1) from None
+    except StewardError as exc:  # raised outside a command's own handling, e.g. by the settings
+        err.print(f"[red]Error:[/red] {exc.detail()}", highlight=False)
         raise SystemExit(1) from None
     except ArgumentError as exc:
         err.print(f"[red]Error:[/red] the database URL cannot be used: {exc}", highlight=False)

@@ -21,6 +21,8 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from steward.errors import Invalid
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -350,6 +352,14 @@ def _sqlite_begin_deferred(conn: Any) -> None:
     conn.connection.dbapi_connection.execute("BEGIN")
 
 
+def make_folder(folder: Path, setting: str) -> None:
+    """Create ``folder`` (and its parents) or say which setting names a folder that cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise Invalid(f"cannot create the folder {folder}: {exc.strerror or exc}", field=setting) from None
+
+
 def make_engine(url: str, *, immediate: bool = True) -> Engine:
     """Create an engine; for SQLite, create the folder and turn on WAL, foreign keys, busy timeout.
 
@@ -360,7 +370,7 @@ def make_engine(url: str, *, immediate: bool = True) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            make_folder(Path(path).parent, "STEWARD_DATABASE_URL")
         engine = create_engine(url, **_pool_size(), connect_args={
             "timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False, "factory": _QueuedConnection})
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -10,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 
 from steward.config import Settings, get_settings
+from steward.db import make_folder
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -37,6 +38,6 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(settings: Settings | None = None) -> Settings:
     settings = settings or get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(settings.data_dir, "STEWARD_DATA_DIR")
     command.upgrade(alembic_config(settings.database_url), "heads")
     return settings

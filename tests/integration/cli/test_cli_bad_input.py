@@ -32,6 +32,21 @@ def test_a_database_not_set_up_and_a_broken_setting_are_told_in_one_line(tmp_pat
     assert broken.returncode == 1 and "STEWARD_DUG_QUORUM" in broken.stderr and "Traceback" not in broken.stderr
 
 
+def test_init_into_a_folder_that_cannot_be_made_names_the_setting(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    db_in_file = {"STEWARD_DATABASE_URL": f"sqlite:///{tmp_path / 'file' / 'sub' / 'steward.db'}",
+                  "STEWARD_DATA_DIR": str(tmp_path / "var")}
+    result = steward("init", env=db_in_file)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "field 'STEWARD_DATABASE_URL': cannot create the folder" in result.stderr
+    data_in_file = {"STEWARD_DATABASE_URL": f"sqlite:///{tmp_path / 'ok.db'}",
+                    "STEWARD_DATA_DIR": str(tmp_path / "file" / "data")}
+    result = steward("init", env=data_in_file)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "field 'STEWARD_DATA_DIR': cannot create the folder" in result.stderr
+    assert not (tmp_path / "ok.db").exists()  # refused before the database was made
+
+
 def test_serve_refuses_a_port_or_worker_count_out_of_range() -> None:
     for args in (["--port", "70000"], ["--port", "0"], ["--workers", "0"]):
         result = runner.invoke(app, ["serve", *args])
