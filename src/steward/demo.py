@@ -16,6 +16,7 @@ from steward.accounts import repository as accounts_repo
 from steward.accounts import service as accounts
 from steward.accounts.models import User
 from steward.authz import Role
+from steward.cli_support import progress_bar
 from steward.config import get_settings
 from steward.contexts import modules
 from steward.db import session_scope
@@ -167,10 +168,16 @@ def load(console: Console | None = None) -> None:
             console.print("Demo data is already loaded.")
             _print_accounts(console)
             return
-        ctx = load_foundation(session)
-        for name, demo in modules("demo"):
-            console.print(f"Loading demo data: {name}")
-            demo.load_demo(session, ctx)
+        contexts = list(modules("demo"))
+        with progress_bar() as bar:
+            task = bar.add_task("Demo data: accounts", total=len(contexts) + 1)
+            ctx = load_foundation(session)
+            bar.advance(task)
+            for name, demo in contexts:
+                bar.update(task, description=f"Demo data: {name}")
+                demo.load_demo(session, ctx)
+                bar.advance(task)
+            bar.update(task, description="Demo data")
     console.print("[green]Demo data loaded.[/green]")
     _print_accounts(console)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -58,3 +59,14 @@ def test_malformed_file_exits_1_with_the_line(tmp_path, configure):
     assert "line 3" in result.output and "nonsense" in result.output
     stats = json.loads(run("registry", "stats", "--json").output)
     assert stats["tlds"]["total"] == 0
+
+
+def test_demo_shows_its_progress_and_loads_once(tmp_path, configure):
+    configure(f"sqlite:///{tmp_path / 'cli.db'}")
+    assert run("init").exit_code == 0
+    loaded = run("demo")
+    assert loaded.exit_code == 0 and "Demo data loaded." in loaded.output
+    assert re.search(r"Demo data .*(\d+)/\1", loaded.output), loaded.output  # the bar, at its end
+    assert "chair@dug.example" in loaded.output and "demo-chair-2026" in loaded.output
+    again = run("demo")
+    assert again.exit_code == 0 and "already loaded" in again.output and "/" not in again.output.split("\n")[0]
