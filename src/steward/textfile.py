@@ -30,3 +30,15 @@ def read_utf8(path: Path, field: str = "file") -> str:
     except OSError as exc:
         raise Invalid(f"cannot read {path}: {exc.strerror or exc}", field=field) from None
     return decode_utf8(data, field)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A CSV cell that a spreadsheet opens as text, never as a formula: a text starting with one of
+    :data:`FORMULA_STARTS` gets a leading apostrophe (OWASP's advice against CSV injection).
+    Numbers are left as they are; the JSON exports carry every text exactly."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

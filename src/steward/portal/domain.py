@@ -20,6 +20,8 @@ from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 from icalendar import Calendar, Event
 
+from steward.textfile import spreadsheet_safe
+
 # Kinds other contexts publish under, with the label the portal shows; unknown kinds
 # still appear, under their raw name, so a new context never vanishes from the portal.
 KIND_LABELS: dict[str, str] = {
@@ -203,11 +205,12 @@ def ical_feed(items: Iterable[ScheduleItem], *, base_url: str, generated_at: dat
 
 
 def open_data_csv(items: Iterable[PublicItem]) -> str:
-    """Render publications as CSV with a header row (RFC 4180 quoting, CRLF lines)."""
+    """Render publications as CSV with a header row (RFC 4180 quoting, CRLF lines); a text a
+    spreadsheet would take for a formula starts with an apostrophe (``spreadsheet_safe``)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
     writer.writeheader()
     for item in items:
         row = item.as_json()
-        writer.writerow({k: "" if row[k] is None else row[k] for k in CSV_FIELDS})
+        writer.writerow({k: "" if row[k] is None else spreadsheet_safe(row[k]) for k in CSV_FIELDS})
     return out.getvalue()

@@ -21,6 +21,8 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any, Final
 
+from steward.textfile import spreadsheet_safe
+
 
 class Event(StrEnum):
     """One step in the life of a root zone change request (domain.md, event vocabulary)."""
@@ -841,7 +843,7 @@ def report_csv(data: Mapping[str, Any], names: Mapping[str, str] | None = None) 
             item["count"], item["met"], item["compliance"], item["target"], item["result"],
             item["median_s"], item["p95_s"], dq.get("unpaired_ends", ""), dq.get("open_starts", ""),
         ]  # fmt: skip
-        writer.writerow(["" if v is None else v for v in values])
+        writer.writerow(["" if v is None else spreadsheet_safe(v) for v in values])
     return out.getvalue()
 
 

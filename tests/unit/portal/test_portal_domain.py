@@ -137,6 +137,16 @@ def test_csv_open_data_round_trips_through_the_csv_module() -> None:
     assert rows[0]["published_at"] == "2026-05-04T12:00:00+00:00"
 
 
+@pytest.mark.parametrize("title", ["=HYPERLINK(\"http://x.example\",\"click\")", "+1+1", "-2+3", "@SUM(A1)",
+                                   "\t=1", "\r=1"])
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_made_text(title: str) -> None:
+    """Issue 9 point 3: a payload comes back inert, in the CSV a spreadsheet opens too."""
+    item = PublicItem(9, "audit_result", title, T0, "/audits/9", summary=title)
+    row = next(csv.DictReader(io.StringIO(open_data_csv([item]))))
+    assert row["title"] == row["summary"] == "'" + title
+    assert row["id"] == "9" and row["log_index"] == ""  # numbers and empty cells as they were
+
+
 def test_unknown_kinds_get_a_readable_label() -> None:
     assert kind_label("iap_finding") == "IAP finding"
     assert kind_label("new_kind") == "New kind"

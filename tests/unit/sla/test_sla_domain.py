@@ -85,6 +85,9 @@ def test_csv_has_one_row_per_metric_under_the_columns() -> None:
     assert (values["count"], values["met"], values["compliance"]) == ("20", "19", "95.0")
     assert (values["result"], values["median_s"], values["p95_s"]) == ("met", "5", "59")
     assert (values["unpaired_ends"], values["open_starts"]) == ("1", "2")
+    # a metric named like a formula (catalogue text is the DUG's) opens as text in a spreadsheet
+    named = report_csv(report.as_json(), {metric.id: "=cmd|' /C calc'!A0"})
+    assert list(csv.reader(io.StringIO(named)))[1][3] == "'=cmd|' /C calc'!A0"
 
 
 def test_review_checks_overall_and_findings_R_SLA_2() -> None:
