@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -34,15 +34,21 @@ CHARTER_V1 = CharterText(
     ),
 )
 
-# (email, name, organisation, community, chair, term end)
-EXTRA_MEMBERS: list[tuple[str, str, str, str, bool, date | None]] = [
+# Terms that end are counted from the day the demo is loaded, so that every seat is still held
+# whenever `steward demo` runs (a fixed end date would turn the demo's voters away once passed):
+# one member's term ends at the end of next month, three more at the end of the month after
+# ten months; the others have no end date.
+SOON, LATER = 1, 10
+
+# (email, name, organisation, community, chair, term end: months ahead, or None)
+EXTRA_MEMBERS: list[tuple[str, str, str, str, bool, int | None]] = [
     (
         "verisign@dug.example",
         "Vera Registry (VeriSign)",
         "VeriSign Global Registry Services",
         "gtld",
         False,
-        date(2027, 9, 30),
+        LATER,
     ),
     (
         "pir@dug.example",
@@ -50,7 +56,7 @@ EXTRA_MEMBERS: list[tuple[str, str, str, str, bool, date | None]] = [
         "Public Interest Registry (PIR)",
         "gtld",
         False,
-        date(2027, 9, 30),
+        LATER,
     ),
     (
         "identity@dug.example",
@@ -58,7 +64,7 @@ EXTRA_MEMBERS: list[tuple[str, str, str, str, bool, date | None]] = [
         "Identity Digital Limited",
         "gtld",
         False,
-        date(2027, 9, 30),
+        LATER,
     ),
     (
         "berlin@dug.example",
@@ -83,6 +89,12 @@ EXPERIENCE = {
     "gtld": "Registry operations lead: EPP, zone generation, root zone change requests to IANA.",
     "technical": "DNS protocol work in the IETF (DNSOP); root server operations.",
 }
+
+
+def month_end(today: date, months_ahead: int) -> date:
+    """The last day of the month ``months_ahead`` months after ``today``'s."""
+    first_after = date(today.year + (today.month + months_ahead) // 12, (today.month + months_ahead) % 12 + 1, 1)
+    return first_after - timedelta(days=1)
 
 
 def _user(
@@ -139,9 +151,9 @@ def load_demo(session: Session, ctx: Any) -> None:
     service.adopt_charter(
         session, chair, CHARTER_V1, date(2016, 10, 1), note="Adopted at the transition."
     )
-    seated: list[tuple[Any, str, str, bool, date | None]] = [
+    seated: list[tuple[Any, str, str, bool, int | None]] = [
         (chair_user, "voting", "cctld", True, None),
-        (ctx.users["member@dug.example"], "voting", "cctld", False, date(2026, 12, 31)),
+        (ctx.users["member@dug.example"], "voting", "cctld", False, SOON),
         (ctx.users["member.denic@dug.example"], "voting", "cctld", False, None),
     ]
     for email, name, org_name, community, is_chair, end in EXTRA_MEMBERS:
@@ -174,7 +186,7 @@ def load_demo(session: Session, ctx: Any) -> None:
             community=community,
             technical_experience=EXPERIENCE[community],
             term_start=TERM_START,
-            term_end=end,
+            term_end=None if end is None else month_end(service.today_utc(), end),
             is_chair=is_chair,
         )
         if seat == "voting":

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+import time_machine
 from typer.testing import CliRunner
 
 from steward.cli import app
+from steward.db import session_scope
+from steward.governance import service as governance
 
 ROOT_ZONE = Path(__file__).resolve().parents[4] / "shared" / "data" / "root-zone-db" / "tld.csv"
 runner = CliRunner()
@@ -70,3 +75,16 @@ def test_demo_shows_its_progress_and_loads_once(tmp_path, configure):
     assert "chair@dug.example" in loaded.output and "demo-chair-2026" in loaded.output
     again = run("demo")
     assert again.exit_code == 0 and "already loaded" in again.output and "/" not in again.output.split("\n")[0]
+
+
+@pytest.mark.parametrize("moment", ["2027-01-04 09:00", "2029-12-31 23:59"])
+def test_demo_loads_whatever_the_day_it_is_run(moment, tmp_path, configure):
+    """`make run` loads the demo on the day it is run: nothing in it may expire (a seat whose term
+    had ended would turn the demo's voters away, R-DUG-2)."""
+    configure(f"sqlite:///{tmp_path / 'cli.db'}")
+    assert run("init").exit_code == 0
+    with time_machine.travel(datetime.fromisoformat(moment).replace(tzinfo=UTC), tick=True):
+        loaded = run("demo")
+        assert loaded.exit_code == 0 and "Demo data loaded." in loaded.output
+        with session_scope() as session:
+            assert governance.roster_status(session, governance.today_utc()).complete
