@@ -13,6 +13,7 @@ from steward.accounts.principal import Principal
 from steward.db import utcnow
 from steward.governance.demo import pass_motion
 from steward.governance.domain import MotionKind
+from steward.sla.domain import Month
 from steward.systemic import service
 from steward.systemic.service import ActInput
 
@@ -36,7 +37,8 @@ def load_demo(session: Session, ctx: Any) -> None:
         session, member, title="Root zone publication delays across many TLDs",
         reasoning="Since September several operators report that NS and DS changes take far longer than "
                   "the 72-hour publication target; the monthly reports show the same metric missed.",
-        evidence="https://www.iana.org/performance\nsla_month 2026-10/released-published", now=now)
+        evidence=f"https://www.iana.org/performance\nsla_month {Month.of(now).plus(-2)}/released-published",
+        now=now)
     pass_motion(session, ctx, MotionKind.determine_systemic_failure, "Publication delays are systemic",
                 "The DUG determines a significant failure of root zone publication.", "systemic-signal",
                 delays.id, today)
