@@ -278,11 +278,14 @@ def revise_plan(
     """Save a new version; earlier versions stay as they were.
 
     Allowed on a draft, and after the comment period closed (the revision is then
-    published with the statement); never while comments are being taken. Once
+    published with the statement; a period past its end is closed first, as the worker
+    would); never while comments are being taken. Once
     published, the plan's origin is fixed (R-TCH-1).
     """
     plan = _load_for_ifm(session, actor, plan_id, Permission.CHANGE_DRAFT)
     content = _validate(session, data)
+    at = utcnow()
+    _close_if_lapsed(session, plan, at)
     published = (
         repository.version(session, plan.id, plan.published_version)
         if plan.published_version is not None
@@ -304,7 +307,7 @@ def revise_plan(
         session,
         plan,
         Action.REVISE,
-        now=utcnow(),
+        now=at,
         current_version=number,
         title=content.title,
         origin=content.origin.value,
@@ -689,6 +692,13 @@ def close_comments(
     return plan
 
 
+def _close_if_lapsed(session: Session, plan: ChangePlan, at: datetime) -> None:
+    """Close a comment period that has run its course but that the worker has not closed yet,
+    before an action that follows the period (the statement, a revision)."""
+    if plan.state == PlanState.OPEN_FOR_COMMENT.value and effective_state(plan, at) is PlanState.COMMENTS_CLOSED:
+        close_comments(session, None, plan.id, now=at)
+
+
 def periodic(session: Session, now: datetime) -> str:
     """Periodic task (idempotent): close every comment period that has ended; drop expired
     unconfirmed comments, and with them the addresses they held; record the DUG's agreement
@@ -770,8 +780,7 @@ def issue_statement(
         statement = domain.clean_text(text, field="statement", max_chars=50_000)
     except InvalidInput as exc:
         raise _invalid(exc) from None
-    if plan.state == PlanState.OPEN_FOR_COMMENT.value and effective_state(plan, at) is PlanState.COMMENTS_CLOSED:
-        close_comments(session, None, plan.id, now=at)
+    _close_if_lapsed(session, plan, at)
     _transition(
         session,
         plan,

@@ -392,3 +392,23 @@ def test_worker_records_the_dug_agreement_once_the_motion_passed_r_tch_1(session
     session.refresh(plan)
     assert plan.state == "agreed" and plan.agreement_basis.startswith("governance:motion:")
     assert service.periodic(session, later).endswith("0 DUG agreements recorded")
+
+
+def test_a_revision_after_the_period_ended_closes_it_first_as_the_worker_would_r_tch_2(session, people):
+    """The worker closes ended periods; until it has run, a revision is not refused as 'open for
+    comment': the period is closed first (as the statement does), in the same transaction."""
+    ifm = as_(session, people["ifm"])
+    plan = published_plan(session, people, now=utcnow() - timedelta(days=400))
+    assert plan.state == PlanState.OPEN_FOR_COMMENT.value and plan.comment_closes_at < utcnow()
+    with pytest.raises(Invalid, match="nothing changed"):  # refused: the period stays as it was
+        service.revise_plan(session, ifm, plan.id, plan_input())
+    session.rollback()
+    session.refresh(plan)
+    assert plan.state == PlanState.OPEN_FOR_COMMENT.value
+
+    version = service.revise_plan(session, ifm, plan.id, plan_input(body=BODY + "\nmore"), note="after the comments")
+    session.commit()
+    assert version.number == 2 and plan.state == PlanState.COMMENTS_CLOSED.value
+    tags = session.scalars(select(AuditEvent.tag).where(AuditEvent.subject_type == "change_plan")
+                           .order_by(AuditEvent.id)).all()
+    assert tags[-2:] == ["change:comments-closed", "change:revised"]
