@@ -7,9 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from steward.accounts.principal import Principal
 from steward.archive import service as archive
-from steward.contexts import CONTEXTS, modules
+from steward.contexts import modules
 from steward.errors import Invalid, NotFound
 from steward.events import Publication
 from steward.portal import repository
@@ -71,74 +70,11 @@ def kinds(session: Session) -> list[tuple[str, int]]:
     return repository.kinds(session)
 
 
-def _month_start(day: date, shift: int) -> date:
-    index = day.year * 12 + day.month - 1 + shift
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def schedule(session: Session, now: datetime) -> list[ScheduleItem]:
-    """The public schedule: reporting months (R-SLA-2), audits (R-AUD-1), IPRT reviews
-    (R-IPRT-2), comment periods of technical changes (R-TCH-2), and whatever other
-    contexts publish through a ``schedule`` module with ``public_schedule(session, now)``."""
-    today = now.astimezone(UTC).date()
+    """The public schedule: every context's dates, from its ``schedule`` module's
+    ``public_schedule(session, now)`` (reporting months R-SLA-2, audits R-AUD-1/2, IPRT reviews
+    R-IPRT-2, comment periods R-TCH-2, ballots R-ESC-1, remedy deadlines R-DSP-6…), by start."""
     items: list[ScheduleItem] = []
-    for shift in range(-3, 13):
-        start = _month_start(today, shift)
-        items.append(
-            ScheduleItem(
-                uid=f"sla-month-{start:%Y-%m}@steward",
-                title=f"Performance reporting month {start:%B %Y}",
-                kind="sla-report",
-                start=start,
-                end=_month_start(start, 1),
-                url="/sla",
-                description="The IFM reports its performance for each calendar month (R-SLA-2).",
-            )
-        )
-    if "audits" in CONTEXTS:
-        from steward.audits import service as audits
-
-        for cycle in audits.schedule(session, today):
-            items.append(
-                ScheduleItem(
-                    uid=f"audit-{cycle.number}@steward",
-                    title=f"Independent audit {cycle.number} due",
-                    kind="audit_report",
-                    start=cycle.due,
-                    url="/audits",
-                    description="Every 3 years the DUG commissions an independent audit (R-AUD-1).",
-                )
-            )
-    if "reviews" in CONTEXTS:
-        from steward.reviews import service as reviews
-
-        for cycle in reviews.schedule(session, today):
-            items.append(
-                ScheduleItem(
-                    uid=f"iprt-review-{cycle.number}@steward",
-                    title=f"IPRT review {cycle.number} due",
-                    kind="iprt_final_report",
-                    start=cycle.due,
-                    url="/reviews",
-                    description="The IANA Performance Review Team's periodic review (R-IPRT-2).",
-                )
-            )
-    if "changes" in CONTEXTS:
-        from steward.changes import service as changes
-
-        for plan in changes.list_plans(session, Principal.anonymous()):
-            if plan.comment_opens_at and plan.comment_closes_at:
-                items.append(
-                    ScheduleItem(
-                        uid=f"change-{plan.id}-comments@steward",
-                        title=f"Comment period: {plan.title}",
-                        kind="consultation",
-                        start=plan.comment_opens_at,
-                        end=plan.comment_closes_at,
-                        url=f"/changes/{plan.id}",
-                        description="Public comments on a technical-change plan (R-TCH-2).",
-                    )
-                )
     for _name, module in modules("schedule"):
         items.extend(module.public_schedule(session, now))
     return sorted(items, key=lambda i: (_sort_key(i.start), i.uid))
